@@ -1,0 +1,63 @@
+# Everything sets itself up: `make demo` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Prefer the Lambda runtime's Python (3.13); any Python >= 3.11 works.
+PYTHON ?= $(shell for p in python3.13 "$$(pyenv prefix 3.13 2>/dev/null)/bin/python3" python3.12 python3; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .tools/sam
+SAM := $(SAM_VENV)/bin/sam
+# SAM CLI pins its own boto3, so it lives in a venv of its own.
+SAM_CLI_VERSION := 1.170.0
+export SAM_CLI_TELEMETRY := 0
+export SAM_CLI_DISABLE_VERSION_CHECK := 1
+
+.PHONY: help setup lint typecheck validate build test unit demo bench clean
+
+help: ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
+	@touch $@
+
+setup: $(BIN)/.installed $(SAM_VENV)/.installed ## Create the virtual environments
+
+lint: $(BIN)/.installed ## ruff (lint and format check)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed ## mypy --strict
+	$(BIN)/mypy
+
+validate: $(SAM_VENV)/.installed ## sam validate --lint (cfn-lint)
+	$(SAM) validate --lint --template template.yaml
+
+build: $(SAM_VENV)/.installed ## sam build, no container needed
+	$(SAM) build --template template.yaml --parallel
+
+test: setup lint typecheck validate build ## Everything CI runs: lint, types, template, build, tests
+	$(BIN)/pytest
+
+unit: $(BIN)/.installed ## Only the fast tests
+	$(BIN)/pytest tests/unit tests/embedded_aws
+
+demo: setup build ## Run the application on the embedded AWS (no account needed)
+	$(BIN)/python -m embedded_aws.demo
+
+bench: setup build ## API calls, wall time and peak memory as the estate grows
+	$(BIN)/python -m embedded_aws.bench
+
+clean: ## Remove build output and virtual environments
+	rm -rf .aws-sam $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,28 @@
+"""TagComplianceFunction: every application inference profile carries the required tags."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bedrock_governance.aws.clients import ClientFactory
+from bedrock_governance.config import TagComplianceConfig
+from bedrock_governance.events import run_time
+from bedrock_governance.observability import record_tag_compliance
+from bedrock_governance.tag_compliance import TagComplianceJob
+
+logger = Logger()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context(log_event=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    config = TagComplianceConfig.from_env()
+    job = TagComplianceJob.from_config(config, ClientFactory())
+    result = job.run(now=run_time(event, datetime.now(UTC)))
+    record_tag_compliance(metrics, result)
+    return result.summary()

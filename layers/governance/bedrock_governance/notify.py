@@ -1,0 +1,101 @@
+"""Notifications: a plain-text body for people, a JSON document for programs, within SNS limits.
+
+SNS takes at most 256 KB per message, and with ``MessageStructure="json"`` that budget holds
+every per-protocol body at once. Renderers take an item limit; :func:`fit` finds the largest
+limit whose message fits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from types import MappingProxyType
+from typing import Any, Final
+
+SNS_MAX_MESSAGE_BYTES: Final = 262_144
+SNS_MAX_SUBJECT_CHARS: Final = 100
+# Room for the JSON envelope's own growth and SNS's accounting of attributes.
+_SAFETY_BYTES: Final = 2_048
+# Protocols that get the JSON document; everything else (e-mail, SMS, ...) gets the text.
+JSON_PROTOCOLS: Final = ("sqs", "lambda", "https", "http", "email-json", "firehose")
+
+
+def clean_subject(subject: str) -> str:
+    """SNS subjects: ASCII, no line breaks, at most 100 characters."""
+    ascii_text = unicodedata.normalize("NFKD", subject).encode("ascii", "ignore").decode()
+    single_line = re.sub(r"\s+", " ", ascii_text).strip()
+    if len(single_line) <= SNS_MAX_SUBJECT_CHARS:
+        return single_line or "Bedrock governance"
+    return single_line[: SNS_MAX_SUBJECT_CHARS - 3].rstrip() + "..."
+
+
+@dataclass(frozen=True)
+class Notification:
+    subject: str
+    text: str
+    document: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "subject", clean_subject(self.subject))
+
+    def json_body(self) -> str:
+        return json.dumps(self.document, default=str, sort_keys=True)
+
+    def sns_message(self) -> str:
+        """The ``Message`` for ``MessageStructure="json"``: text for people, JSON for programs."""
+        json_body = self.json_body()
+        bodies = {"default": self.text, "email": self.text}
+        bodies.update(dict.fromkeys(JSON_PROTOCOLS, json_body))
+        return json.dumps(bodies)
+
+    def size_bytes(self) -> int:
+        return len(self.sns_message().encode()) + len(self.subject.encode())
+
+    def fits(self) -> bool:
+        return self.size_bytes() <= SNS_MAX_MESSAGE_BYTES - _SAFETY_BYTES
+
+
+def fit(render: Callable[[int], Notification], item_count: int) -> Notification:
+    """The notification rendered with the most items (up to ``item_count``) that fits SNS."""
+    full = render(item_count)
+    if full.fits():
+        return full
+    low, high = 0, item_count  # render(low) must fit; render(high) does not
+    best = render(0)
+    if not best.fits():
+        raise ValueError("the notification does not fit SNS even without items")
+    while high - low > 1:
+        middle = (low + high) // 2
+        candidate = render(middle)
+        if candidate.fits():
+            low, best = middle, candidate
+        else:
+            high = middle
+    return best
+
+
+def money(amount: Decimal, currency: str = "USD") -> str:
+    """``$1,234.56``; negative as ``-$1,234.56``."""
+    rounded = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    symbol = "$" if currency == "USD" else f"{currency} "
+    sign = "-" if rounded < 0 else ""
+    return f"{sign}{symbol}{abs(rounded):,.2f}"
+
+
+def table(headers: tuple[str, ...], rows: list[tuple[str, ...]], right_align: frozenset[int] = frozenset()) -> str:
+    """A plain-text table with aligned columns, for mail clients with a fixed-width font."""
+    widths = [len(header) for header in headers]
+    for row in rows:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], len(cell))
+
+    def line(cells: tuple[str, ...]) -> str:
+        parts = [cell.rjust(widths[i]) if i in right_align else cell.ljust(widths[i]) for i, cell in enumerate(cells)]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(headers), rule, *(line(row) for row in rows)])

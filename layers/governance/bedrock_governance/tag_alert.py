@@ -1,0 +1,168 @@
+"""The tag-compliance alert as people read it (plain text) and programs read it (JSON)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bedrock_governance.alerting import AlertDecision, AlertReason
+from bedrock_governance.models import RegionFailure
+from bedrock_governance.notify import Notification
+from bedrock_governance.tag_policy import ProfileFinding, TagPolicy
+
+RULE = "=" * 72
+
+
+@dataclass(frozen=True)
+class SweepFacts:
+    """What the sweep saw, independent of what is alerted."""
+
+    now: datetime
+    regions: tuple[str, ...]
+    checked: int
+    policy: TagPolicy
+    failures: tuple[RegionFailure, ...]
+    findings: tuple[ProfileFinding, ...]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _finding_block(index: int, finding: ProfileFinding) -> list[str]:
+    profile = finding.profile
+    tags = ", ".join(f"{key}={value}" for key, value in sorted(profile.tags.items())) or "(none)"
+    lines = [f"[{index}] {profile.name}  ({profile.region})", f"    {profile.arn}"]
+    lines += [f"    - {violation.describe()}" for violation in finding.violations]
+    lines.append(f"    Current tags: {tags}")
+    lines.append("    Fix:")
+    lines += [f"      {command}" for command in finding.fix_commands()]
+    lines.append("")
+    return lines
+
+
+def _sections(decision: AlertDecision) -> list[tuple[str, tuple[ProfileFinding, ...]]]:
+    sections = [("NEW VIOLATIONS", decision.new), ("CHANGED VIOLATIONS", decision.changed)]
+    if decision.reason is AlertReason.DIGEST:
+        sections.append(("STILL OPEN", decision.unchanged))
+    return [(title, items) for title, items in sections if items]
+
+
+def subject(facts: SweepFacts, decision: AlertDecision) -> str:
+    bad = len(facts.findings)
+    regions = _plural(len(facts.regions), "region")
+    if decision.reason is AlertReason.DIGEST:
+        return f"Bedrock tag compliance digest: {bad:,} of {facts.checked:,} profiles non-compliant ({regions})"
+    fresh = len(decision.new) + len(decision.changed)
+    return f"Bedrock tag violations: {fresh:,} new or changed, {bad:,} open ({regions})"
+
+
+def render(facts: SweepFacts, decision: AlertDecision, limit: int, full_report_uri: str | None = None) -> Notification:
+    """The alert with at most ``limit`` findings spelled out (the rest counted)."""
+    policy = facts.policy
+    heading = "Weekly digest" if decision.reason is AlertReason.DIGEST else "Changes since the last alert"
+    lines = [
+        f"Bedrock tag compliance - {heading}",
+        f"{facts.now:%a %d %b %Y %H:%M} UTC",
+        RULE,
+        f"Checked {_plural(facts.checked, 'application inference profile')} in "
+        f"{_plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}).",
+        f"{_plural(len(facts.findings), 'profile')} violate the tag policy: {len(decision.new)} new, "
+        f"{len(decision.changed)} changed, {len(decision.unchanged)} unchanged. "
+        f"{len(decision.resolved)} resolved since the last alert.",
+        f"Required tags: {', '.join(policy.required_keys)}.",
+    ]
+    for key, values in policy.allowed_values.items():
+        lines.append(f"Allowed values for {key}: {', '.join(values)}.")
+    lines.append("")
+    if facts.failures:
+        lines.append("REGIONS NOT CHECKED (their profiles are not in this alert)")
+        lines += [f"  {failure.describe()}" for failure in facts.failures]
+        lines.append("")
+
+    shown = 0
+    total_listed = 0
+    documents: list[dict[str, Any]] = []
+    for title, items in _sections(decision):
+        status = title.split()[0].lower()
+        total_listed += len(items)
+        visible = items[: max(0, limit - shown)]
+        if visible:
+            lines += [f"{title} ({len(items):,})", ""]
+        for finding in visible:
+            shown += 1
+            lines += _finding_block(shown, finding)
+            documents.append({"status": status, **finding.to_dict()})
+    omitted = total_listed - shown
+    if omitted:
+        where = f" The full list is in {full_report_uri}." if full_report_uri else " The full list is in the logs."
+        lines += [f"... and {omitted:,} more not shown to keep this message within SNS limits.{where}", ""]
+    if decision.reason is AlertReason.CHANGES and decision.unchanged:
+        lines += [f"{len(decision.unchanged):,} unchanged violations are left for the weekly digest.", ""]
+    resolved_listed = decision.resolved[: max(0, limit - shown)]
+    if decision.resolved:
+        lines.append(f"RESOLVED ({len(decision.resolved):,})")
+        lines += [f"  {arn}" for arn in resolved_listed]
+        if len(resolved_listed) < len(decision.resolved):
+            lines.append(f"  ... and {len(decision.resolved) - len(resolved_listed):,} more")
+        lines.append("")
+    lines += [
+        "--",
+        "Sent by the Bedrock governance TagComplianceFunction. Tags must be exact: keys and values are",
+        "case-sensitive, and cost allocation groups spend by the exact key. Programs subscribed over",
+        "SQS, Lambda or HTTPS receive this alert as JSON.",
+    ]
+    document: dict[str, Any] = {
+        "type": "tag-compliance",
+        "generatedAt": facts.now.isoformat(),
+        "reason": decision.reason.value,
+        "explanation": decision.explanation,
+        "regions": list(facts.regions),
+        "checkedProfiles": facts.checked,
+        "policy": {
+            "requiredKeys": list(policy.required_keys),
+            "allowedValues": {key: list(values) for key, values in policy.allowed_values.items()},
+        },
+        "counts": {
+            "nonCompliant": len(facts.findings),
+            "new": len(decision.new),
+            "changed": len(decision.changed),
+            "unchanged": len(decision.unchanged),
+            "resolved": len(decision.resolved),
+        },
+        "failedRegions": [
+            {"region": f.region, "errorCode": f.error_code, "message": f.message} for f in facts.failures
+        ],
+        "findings": documents,
+        "resolved": list(resolved_listed),
+        "truncated": omitted > 0 or len(resolved_listed) < len(decision.resolved),
+        "omitted": omitted,
+        "fullReport": full_report_uri,
+    }
+    return Notification(subject=subject(facts, decision), text="\n".join(lines), document=document)
+
+
+def full_report(facts: SweepFacts, decision: AlertDecision) -> dict[str, Any]:
+    """Every finding, for the S3 copy that backs a truncated alert."""
+    status = {f.profile.arn: "new" for f in decision.new} | {f.profile.arn: "changed" for f in decision.changed}
+    return {
+        "type": "tag-compliance-report",
+        "generatedAt": facts.now.isoformat(),
+        "regions": list(facts.regions),
+        "checkedProfiles": facts.checked,
+        "failedRegions": [
+            {"region": f.region, "errorCode": f.error_code, "message": f.message} for f in facts.failures
+        ],
+        "findings": [{"status": status.get(f.profile.arn, "unchanged"), **f.to_dict()} for f in facts.findings],
+        "resolved": list(decision.resolved),
+    }
+
+
+def finding_count(decision: AlertDecision) -> int:
+    return sum(len(items) for _, items in _sections(decision)) + len(decision.resolved)
+
+
+def sort_findings(findings: Sequence[ProfileFinding]) -> tuple[ProfileFinding, ...]:
+    return tuple(sorted(findings, key=lambda f: (f.profile.region, f.profile.name, f.profile.arn)))

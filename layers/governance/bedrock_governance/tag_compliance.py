@@ -1,0 +1,143 @@
+"""The tag-compliance sweep: inventory every governed region, judge, alert when something is new."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from aws_lambda_powertools import Logger
+
+from bedrock_governance.alerting import AlertDecision, AlertState, decide_alert
+from bedrock_governance.aws.clients import ClientFactory
+from bedrock_governance.aws.s3 import JsonStore
+from bedrock_governance.aws.sns import SnsPublisher
+from bedrock_governance.config import TagComplianceConfig
+from bedrock_governance.inventory import region_inventory, sweep_regions
+from bedrock_governance.models import InferenceProfile, RegionFailure
+from bedrock_governance.notify import Notification, fit
+from bedrock_governance.tag_alert import SweepFacts, finding_count, full_report, render, sort_findings
+from bedrock_governance.tag_policy import ProfileFinding, evaluate_profile
+
+logger = Logger(child=True)
+
+STATE_KEY: Final = "state/tag-compliance.json"
+REPORT_PREFIX: Final = "reports/tag-compliance/"
+
+
+@dataclass(frozen=True)
+class TagComplianceResult:
+    facts: SweepFacts
+    per_region: dict[str, int]
+    decision: AlertDecision
+    notification: Notification | None
+    message_id: str | None
+    full_report_uri: str | None
+
+    @property
+    def findings(self) -> tuple[ProfileFinding, ...]:
+        return self.facts.findings
+
+    @property
+    def failures(self) -> tuple[RegionFailure, ...]:
+        return self.facts.failures
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "profilesChecked": self.facts.checked,
+            "profilesByRegion": self.per_region,
+            "nonCompliantProfiles": len(self.findings),
+            "violations": sum(len(f.violations) for f in self.findings),
+            "newOrChanged": len(self.decision.new) + len(self.decision.changed),
+            "resolved": len(self.decision.resolved),
+            "failedRegions": [failure.describe() for failure in self.failures],
+            "alert": self.decision.reason.value,
+            "alertExplanation": self.decision.explanation,
+            "messageId": self.message_id,
+            "fullReport": self.full_report_uri,
+        }
+
+
+class TagComplianceJob:
+    """Sweeps, decides and alerts. Publishing and state are optional so a dry run can share it."""
+
+    def __init__(
+        self,
+        config: TagComplianceConfig,
+        *,
+        inventory: Callable[[str], list[InferenceProfile]],
+        publisher: SnsPublisher | None,
+        store: JsonStore | None,
+    ) -> None:
+        self._config = config
+        self._inventory = inventory
+        self._publisher = publisher
+        self._store = store
+
+    @classmethod
+    def from_config(
+        cls, config: TagComplianceConfig, clients: ClientFactory, *, dry_run: bool = False
+    ) -> TagComplianceJob:
+        home = clients.default_region or config.regions[0]
+        store = JsonStore(clients.s3(home), config.state_bucket) if config.state_bucket else None
+        return cls(
+            config,
+            inventory=region_inventory(clients),
+            publisher=None if dry_run else SnsPublisher(clients.sns(config.alert_topic_arn.split(":")[3])),
+            store=None if dry_run else store,
+        )
+
+    def run(self, now: datetime) -> TagComplianceResult:
+        config = self._config
+        sweep = sweep_regions(config.regions, self._inventory)
+        findings: list[ProfileFinding] = []
+        for profiles in sweep.by_region.values():
+            findings += [f for f in (evaluate_profile(p, config.policy) for p in profiles) if f]
+        facts = SweepFacts(
+            now=now,
+            regions=config.regions,
+            checked=sum(len(profiles) for profiles in sweep.by_region.values()),
+            policy=config.policy,
+            failures=sweep.failures,
+            findings=sort_findings(findings),
+        )
+        previous = AlertState.from_json(self._store.get(STATE_KEY)) if self._store else AlertState()
+        decision = decide_alert(facts.findings, facts.failures, previous, now, config.digest_interval)
+        logger.info(
+            "Tag compliance sweep finished",
+            extra={
+                "profiles_checked": facts.checked,
+                "non_compliant": len(facts.findings),
+                "failed_regions": [f.describe() for f in facts.failures],
+                "alert_decision": decision.reason.value,
+                "alert_explanation": decision.explanation,
+            },
+        )
+
+        notification: Notification | None = None
+        message_id: str | None = None
+        report_uri: str | None = None
+        if decision.should_publish:
+            count = finding_count(decision)
+            notification = render(facts, decision, count)
+            if not notification.fits():
+                if self._store:
+                    key = f"{REPORT_PREFIX}{now:%Y-%m-%dT%H%M%SZ}.json"
+                    report_uri = self._store.put(key, full_report(facts, decision))
+                notification = fit(lambda limit: render(facts, decision, limit, report_uri), count)
+            # The findings are in the logs whatever happens to the publish below.
+            logger.info("Tag compliance alert", extra={"alert": dict(notification.document)})
+            if self._publisher:
+                message_id = self._publisher.publish(config.alert_topic_arn, notification)
+        if self._store and decision.next_state != previous:
+            # Saved only after a successful publish, so a failed alert is sent again next run.
+            self._store.put(STATE_KEY, decision.next_state.to_json())
+        return TagComplianceResult(
+            facts=facts,
+            per_region={region: len(p) for region, p in sweep.by_region.items()},
+            decision=decision,
+            notification=notification,
+            message_id=message_id,
+            full_report_uri=report_uri,
+        )
