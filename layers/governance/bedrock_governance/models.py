@@ -58,3 +58,13 @@ class RegionFailure:
 
     def describe(self) -> str:
         return f"{self.region}: {self.error_code}: {self.message}"
+
+
+# Budgets this stack manages are named with this prefix and the project's tag value.
+BUDGET_NAME_PREFIX: Final = "bedrock-project-"
+
+
+def budget_name_for(project: str) -> str:
+    """The managed budget's name for a project. Budget names may not contain ':' or '\\'."""
+    safe = project.replace(":", "-").replace("\\", "-")
+    return f"{BUDGET_NAME_PREFIX}{safe}"[:100]
