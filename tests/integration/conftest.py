@@ -32,10 +32,17 @@ def aws() -> Iterator[None]:
 def deploy(aws: None) -> Callable[..., DeployedStack]:
     """Deploy the stack with the given parameter overrides (strings, as CloudFormation takes them)."""
 
-    from embedded_aws.stack import deploy_stack  # noqa: PLC0415 - only deployment tests need it
+    from embedded_aws.stack import default_build_dir, deploy_stack  # noqa: PLC0415 - only deployment tests need it
 
     def _deploy(**parameters: str) -> DeployedStack:
-        return deploy_stack(TEMPLATE, stack_name=STACK_NAME, parameters=parameters, region=REGION)
+        # The code that runs is the code `sam build` packaged, checked against the source tree.
+        return deploy_stack(
+            TEMPLATE,
+            stack_name=STACK_NAME,
+            parameters=parameters,
+            region=REGION,
+            build_dir=default_build_dir(TEMPLATE),
+        )
 
     return _deploy
 
