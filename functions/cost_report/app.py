@@ -1,0 +1,29 @@
+"""CostReportFunction: last week's Bedrock spend per project, from Cost Explorer to the inbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bedrock_governance.aws.clients import ClientFactory
+from bedrock_governance.config import CostReportConfig
+from bedrock_governance.cost_report_job import CostReportJob
+from bedrock_governance.events import flag, run_time
+from bedrock_governance.observability import record_cost_report
+
+logger = Logger()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context(log_event=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    config = CostReportConfig.from_env()
+    # {"dryRun": true} compiles and logs the report without publishing or writing to S3.
+    job = CostReportJob.from_config(config, ClientFactory(), dry_run=flag(event, "dryRun") is True)
+    result = job.run(now=run_time(event, datetime.now(UTC)))
+    record_cost_report(metrics, result)
+    return result.summary()
