@@ -111,7 +111,11 @@ def inject_faults(*faults: Fault) -> Iterator[tuple[Fault, ...]]:
             operation = event_name.rsplit(".", 1)[-1]
             for fault in faults:
                 if fault.take(service, operation, region):
-                    return _error_response(request.url, protocol, fault)
+                    response = _error_response(request.url, protocol, fault)
+                    # botocore still offers the request to every other before-send handler;
+                    # pointing it nowhere keeps moto's from carrying out a write that failed.
+                    request.url = "https://fault-injected.invalid/"
+                    return response
             return None
 
         # First in line, ahead of moto's own before-send handler that answers from the fakes.

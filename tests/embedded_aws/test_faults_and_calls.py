@@ -71,3 +71,11 @@ def test_faults_can_target_one_region() -> None:
         boto3.client("sns", region_name="us-east-1").list_topics()
         with pytest.raises(ClientError):
             boto3.client("sns", region_name="eu-west-1").list_topics()
+
+
+def test_a_faulted_write_does_not_happen() -> None:
+    with embedded_aws(), inject_faults(Fault("sns", "CreateTopic", "Throttling")):
+        client = boto3.client("sns", region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
+        with pytest.raises(ClientError):
+            client.create_topic(Name="never")
+        assert client.list_topics()["Topics"] == []

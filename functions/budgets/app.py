@@ -1,0 +1,29 @@
+"""BudgetFunction: one AWS Budget per project that owns Bedrock inference profiles, kept in step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bedrock_governance.aws.clients import ClientFactory
+from bedrock_governance.budget_job import BudgetJob
+from bedrock_governance.config import BudgetConfig
+from bedrock_governance.events import flag, run_time
+from bedrock_governance.observability import record_budgets
+
+logger = Logger()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context(log_event=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    config = BudgetConfig.from_env()
+    # {"dryRun": true} in an on-demand event plans and reports without writing anything.
+    job = BudgetJob.from_config(config, ClientFactory(), dry_run=flag(event, "dryRun") is True)
+    result = job.run(now=run_time(event, datetime.now(UTC)))
+    record_budgets(metrics, result)
+    return result.summary()

@@ -1,0 +1,525 @@
+"""The budget reconciler: projects from the profiles, one managed budget each, kept in step.
+
+A run reads everything first (profiles, Bedrock service names, the account's budgets with their
+tags, notifications and subscribers), plans with :mod:`budget_policy`, and only then writes - and
+only what differs, so a run with nothing changed makes no write call at all. A failing region,
+lookup or budget is reported and the rest goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from aws_lambda_powertools import Logger
+
+from bedrock_governance.aws.budgets import BudgetDefinition, Budgets, BudgetSnapshot
+from bedrock_governance.aws.clients import ClientFactory
+from bedrock_governance.aws.costexplorer import CostExplorer
+from bedrock_governance.aws.s3 import JsonStore
+from bedrock_governance.aws.sns import SnsPublisher
+from bedrock_governance.budget_alert import (
+    AppliedChange,
+    Attention,
+    BudgetAlertState,
+    BudgetError,
+    BudgetRunFacts,
+    SummaryDecision,
+    attention_items,
+    decide_summary,
+    item_count,
+    render,
+)
+from bedrock_governance.budget_policy import (
+    BudgetPlan,
+    BudgetStep,
+    Conflict,
+    CostTagCheck,
+    CreateNotification,
+    CreateSubscriber,
+    DeleteNotification,
+    DeleteSubscriber,
+    DesiredBudget,
+    ExistingBudget,
+    ExistingNotification,
+    NotificationSpec,
+    TagBudget,
+    UpdateBudget,
+    UpdateNotification,
+    UpdateSubscriber,
+    bedrock_service_names,
+    check_cost_tags,
+    desired_budgets,
+    is_managed,
+    keys_to_activate,
+    plan_budgets,
+    projects_from_profiles,
+    update_steps,
+)
+from bedrock_governance.config import BudgetConfig
+from bedrock_governance.errors import AccessDenied, AlreadyExists, AwsError, NotFound
+from bedrock_governance.inventory import region_inventory, sweep_regions
+from bedrock_governance.models import BUDGET_NAME_PREFIX, InferenceProfile, RegionFailure
+from bedrock_governance.notify import Notification, fit
+
+logger = Logger(child=True)
+
+STATE_KEY: Final = "state/budgets.json"
+# How far back Cost Explorer is searched for Bedrock service names (within its 13 months): a
+# Marketplace model used once this year still belongs in the filters.
+SERVICE_LOOKBACK: Final = timedelta(days=365)
+# A refused activation (member account) is tried again this often, not every day.
+ACTIVATION_RETRY: Final = timedelta(days=7)
+
+
+def _failure(budget: str, project: str | None, error: AwsError) -> BudgetError:
+    return BudgetError(budget, project, error.operation, error.code, error.aws_message)
+
+
+def definition_for(budget: DesiredBudget) -> BudgetDefinition:
+    return BudgetDefinition(name=budget.name, limit=budget.limit, cost_filters=budget.cost_filters)
+
+
+def existing_from(
+    snapshot: BudgetSnapshot, tags: dict[str, str], notifications: Sequence[ExistingNotification]
+) -> ExistingBudget:
+    return ExistingBudget(
+        name=snapshot.name,
+        limit=snapshot.limit,
+        unit=snapshot.unit,
+        time_unit=snapshot.time_unit,
+        budget_type=snapshot.budget_type,
+        cost_filters=snapshot.cost_filters,
+        tags=tags,
+        notifications=tuple(notifications),
+    )
+
+
+def planned_changes(plan: BudgetPlan) -> tuple[AppliedChange, ...]:
+    """The plan as changes, for a dry run's report."""
+    return (
+        *(AppliedChange(c.budget.name, c.budget.project, "created", (c.reason,)) for c in plan.creates),
+        *(AppliedChange(u.budget.name, u.budget.project, "updated", u.reasons) for u in plan.updates),
+        *(AppliedChange(o.name, o.project, "deleted", (o.reason,)) for o in plan.deletes),
+    )
+
+
+@dataclass(frozen=True)
+class BudgetRead:
+    """The account's budgets as far as this stack cares."""
+
+    managed: tuple[ExistingBudget, ...]
+    unmanaged: frozenset[str]
+    unreadable: frozenset[str]
+    errors: tuple[BudgetError, ...]
+
+
+@dataclass(frozen=True)
+class Applied:
+    changes: tuple[AppliedChange, ...]
+    errors: tuple[BudgetError, ...]
+    conflicts: tuple[Conflict, ...]
+
+
+@dataclass(frozen=True)
+class CostTagOutcome:
+    check: CostTagCheck
+    refused_at: datetime | None
+    refused_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BudgetRunResult:
+    facts: BudgetRunFacts
+    plan: BudgetPlan | None
+    attention: tuple[Attention, ...]
+    decision: SummaryDecision
+    notification: Notification | None
+    message_id: str | None
+
+    @property
+    def failures(self) -> tuple[RegionFailure, ...]:
+        return self.facts.failures
+
+    def summary(self) -> dict[str, Any]:
+        facts = self.facts
+
+        def names(action: str) -> list[str]:
+            return [change.name for change in facts.applied if change.action == action]
+
+        return {
+            "dryRun": facts.dry_run,
+            "projects": dict(facts.projects),
+            "configuredProjects": list(facts.configured_projects),
+            "budgetsInStep": facts.in_step,
+            "created": names("created"),
+            "updated": {c.name: list(c.reasons) for c in facts.applied if c.action == "updated"},
+            "deleted": names("deleted"),
+            "orphansKept": [orphan.name for orphan in facts.kept_orphans],
+            "conflicts": [f"{c.project}: {c.reason}" for c in facts.conflicts],
+            "errors": [error.describe() for error in facts.errors],
+            "serviceNames": list(facts.service_names),
+            "costAllocationTags": dict(facts.cost_tags.statuses) if facts.cost_tags else None,
+            "activatedTags": list(facts.cost_tags.activated) if facts.cost_tags else [],
+            "failedRegions": [failure.describe() for failure in facts.failures],
+            "attention": [item.key for item in self.attention],
+            "alert": self.decision.explanation,
+            "messageId": self.message_id,
+        }
+
+
+class BudgetJob:
+    """Reads, plans, applies, checks cost allocation tags and sends at most one summary."""
+
+    def __init__(
+        self,
+        config: BudgetConfig,
+        *,
+        inventory: Callable[[str], list[InferenceProfile]],
+        budgets: Budgets,
+        cost_explorer: CostExplorer,
+        publisher: SnsPublisher | None,
+        store: JsonStore | None,
+        dry_run: bool = False,
+    ) -> None:
+        self._config = config
+        self._inventory = inventory
+        self._budgets = budgets
+        self._cost_explorer = cost_explorer
+        self._publisher = publisher
+        self._store = store
+        self._dry_run = dry_run
+
+    @classmethod
+    def from_config(cls, config: BudgetConfig, clients: ClientFactory, *, dry_run: bool = False) -> BudgetJob:
+        home = clients.default_region or config.regions[0]
+        return cls(
+            config,
+            inventory=region_inventory(clients),
+            budgets=Budgets(clients.budgets(), config.account_id, config.partition),
+            cost_explorer=CostExplorer(clients.cost_explorer()),
+            publisher=None if dry_run else SnsPublisher(clients.sns(config.alert_topic_arn.split(":")[3])),
+            # A dry run still reads the state (what was said before) but never writes it.
+            store=JsonStore(clients.s3(home), config.state_bucket) if config.state_bucket else None,
+            dry_run=dry_run,
+        )
+
+    # ------------------------------------------------------------------ run
+
+    def run(self, now: datetime) -> BudgetRunResult:
+        config = self._config
+        previous = BudgetAlertState.from_json(self._store.get(STATE_KEY)) if self._store else BudgetAlertState()
+        sweep = sweep_regions(config.regions, self._inventory)
+        projects = projects_from_profiles(p for profiles in sweep.by_region.values() for p in profiles)
+        errors: list[BudgetError] = []
+
+        discovered: tuple[str, ...] = ()
+        try:
+            discovered = self._cost_explorer.bedrock_service_names((now - SERVICE_LOOKBACK).date(), now.date())
+        except AwsError as error:
+            # The filters keep the names they have; new budgets start with the floor and grow later.
+            logger.warning("Bedrock service names lookup failed", extra={"error": str(error)})
+            errors.append(_failure("", None, error))
+
+        plan: BudgetPlan | None = None
+        applied: tuple[AppliedChange, ...] = ()
+        conflicts: tuple[Conflict, ...] = ()
+        service_names: tuple[str, ...] = bedrock_service_names(discovered, ())
+        try:
+            read = self._read_budgets()
+        except AwsError as error:
+            # Without the list of budgets nothing can be compared; nothing is written either.
+            logger.error("Budgets could not be read", extra={"error": str(error)})
+            errors.append(_failure("", None, error))
+        else:
+            errors += read.errors
+            service_names = bedrock_service_names(discovered, read.managed)
+            desired, name_conflicts = desired_budgets(projects, config.targets(), service_names)
+            plan = plan_budgets(
+                desired,
+                read.managed,
+                unmanaged_names=read.unmanaged,
+                unreadable_names=read.unreadable,
+                name_conflicts=name_conflicts,
+                service_names=service_names,
+                cleanup=config.cleanup,
+                inventory_complete=not sweep.failures,
+            )
+            conflicts = plan.conflicts
+            logger.info(
+                "Budget plan",
+                extra={
+                    "plan_creates": [c.budget.name for c in plan.creates],
+                    "plan_updates": {u.budget.name: list(u.reasons) for u in plan.updates},
+                    "plan_orphans": [dataclasses.asdict(o) for o in plan.orphans],
+                    "plan_conflicts": [dataclasses.asdict(c) for c in plan.conflicts],
+                    "budgets_in_step": len(plan.in_step),
+                },
+            )
+            if self._dry_run:
+                applied = planned_changes(plan)
+            else:
+                outcome = self._apply(plan)
+                applied, conflicts = outcome.changes, (*conflicts, *outcome.conflicts)
+                errors += outcome.errors
+
+        cost_tags = self._check_cost_tags(now, previous)
+        facts = BudgetRunFacts(
+            now=now,
+            dry_run=self._dry_run,
+            regions=config.regions,
+            failures=sweep.failures,
+            projects=projects,
+            configured_projects=tuple(sorted(config.project_limits)),
+            thresholds=config.thresholds,
+            subscribers=config.subscribers,
+            service_names=service_names,
+            in_step=len(plan.in_step) if plan else 0,
+            # Changes a failed publish could not announce are told now.
+            applied=applied if self._dry_run else (*previous.pending, *applied),
+            kept_orphans=plan.kept_orphans if plan else (),
+            conflicts=conflicts,
+            errors=tuple(errors),
+            cost_tags=cost_tags.check,
+            account_id=config.account_id,
+            cleanup=config.cleanup,
+        )
+        return self._announce(facts, plan, previous, cost_tags)
+
+    def _announce(
+        self, facts: BudgetRunFacts, plan: BudgetPlan | None, previous: BudgetAlertState, cost_tags: CostTagOutcome
+    ) -> BudgetRunResult:
+        attention = attention_items(facts)
+        decision = decide_summary(facts, attention, previous)
+
+        def remembering_refusal(state: BudgetAlertState) -> BudgetAlertState:
+            return dataclasses.replace(
+                state, activation_refused_at=cost_tags.refused_at, activation_refused_keys=cost_tags.refused_keys
+            )
+
+        logger.info(
+            "Budget run finished",
+            extra={
+                # "created" is a LogRecord attribute: extra keys must not reuse it.
+                "budgets_created": facts.count("created"),
+                "budgets_updated": facts.count("updated"),
+                "budgets_deleted": facts.count("deleted"),
+                "attention": [item.key for item in attention],
+                "alert_decision": decision.explanation,
+            },
+        )
+        notification: Notification | None = None
+        message_id: str | None = None
+        if decision.publish or (facts.dry_run and (facts.applied or attention)):
+            notification = fit(
+                lambda limit: render(facts, attention, decision.new_attention, limit), item_count(facts, attention)
+            )
+            logger.info("Budget summary", extra={"summary": dict(notification.document)})
+        if decision.publish and self._publisher:
+            assert notification is not None
+            try:
+                message_id = self._publisher.publish(self._config.alert_topic_arn, notification)
+            except AwsError:
+                # The budgets are changed already: keep the changes for the next run to announce.
+                self._save(previous, remembering_refusal(decision.state_if_failed))
+                raise
+        self._save(previous, remembering_refusal(decision.state_if_published))
+        return BudgetRunResult(facts, plan, attention, decision, notification, message_id)
+
+    def _save(self, previous: BudgetAlertState, state: BudgetAlertState) -> None:
+        if self._store and not self._dry_run and state != previous:
+            self._store.put(STATE_KEY, state.to_json())
+
+    # ------------------------------------------------------------------ read
+
+    def _read_existing(
+        self, snapshot: BudgetSnapshot, tags: dict[str, str], specs: Sequence[NotificationSpec]
+    ) -> ExistingBudget:
+        notifications = [
+            ExistingNotification(spec, tuple(self._budgets.subscribers(snapshot.name, spec))) for spec in specs
+        ]
+        return existing_from(snapshot, tags, notifications)
+
+    def _read_budgets(self) -> BudgetRead:
+        """Budgets with the managed prefix, sorted into managed / someone else's / unreadable.
+        Only DescribeBudgets failing raises; a budget that cannot be read is reported and skipped."""
+        snapshots = [s for s in self._budgets.describe_budgets() if s.name.startswith(BUDGET_NAME_PREFIX)]
+        managed: list[ExistingBudget] = []
+        unmanaged: set[str] = set()
+        unreadable: set[str] = set()
+        errors: list[BudgetError] = []
+        notifications: dict[str, list[NotificationSpec]] = {}
+        if snapshots:
+            try:
+                notifications = self._budgets.notifications_by_budget()
+            except AwsError as error:
+                # Without notifications no budget can be compared; leave them all alone this run.
+                errors.append(_failure("", None, error))
+                return BudgetRead((), frozenset(), frozenset(s.name for s in snapshots), tuple(errors))
+        for snapshot in snapshots:
+            try:
+                tags = self._budgets.tags(snapshot.name)
+                if not is_managed(snapshot.name, tags, self._config.managed_by):
+                    unmanaged.add(snapshot.name)
+                    continue
+                managed.append(self._read_existing(snapshot, tags, notifications.get(snapshot.name, [])))
+            except AwsError as error:
+                logger.warning("Budget could not be read", extra={"budget": snapshot.name, "error": str(error)})
+                unreadable.add(snapshot.name)
+                errors.append(_failure(snapshot.name, None, error))
+        return BudgetRead(tuple(managed), frozenset(unmanaged), frozenset(unreadable), tuple(errors))
+
+    # ------------------------------------------------------------------ write
+
+    def _apply(self, plan: BudgetPlan) -> Applied:
+        changes: list[AppliedChange] = []
+        errors: list[BudgetError] = []
+        conflicts: list[Conflict] = []
+        for create in plan.creates:
+            budget = create.budget
+            try:
+                self._budgets.create_budget(
+                    definition_for(budget), [(spec, budget.subscribers) for spec in budget.notifications], budget.tags
+                )
+                changes.append(AppliedChange(budget.name, budget.project, "created", (create.reason,)))
+            except AlreadyExists:
+                # Created since this run read the budgets (another run, or a person): treat it as
+                # existing - bring it in step if it is ours, leave it alone if not.
+                adopted, failure, conflict = self._adopt(budget)
+                changes += [adopted] if adopted else []
+                errors += [failure] if failure else []
+                conflicts += [conflict] if conflict else []
+            except AwsError as error:
+                logger.warning("Budget not created", extra={"budget": budget.name, "error": str(error)})
+                errors.append(_failure(budget.name, budget.project, error))
+        for update in plan.updates:
+            updated, failure = self._apply_steps(update.budget, update.steps)
+            changes += [updated] if updated else []
+            errors += [failure] if failure else []
+        for orphan in plan.deletes:
+            try:
+                self._budgets.delete_budget(orphan.name)
+                changes.append(AppliedChange(orphan.name, orphan.project, "deleted", (orphan.reason,)))
+            except NotFound:
+                logger.info("Orphaned budget already gone", extra={"budget": orphan.name})
+            except AwsError as error:
+                errors.append(_failure(orphan.name, orphan.project, error))
+        return Applied(tuple(changes), tuple(errors), tuple(conflicts))
+
+    def _adopt(self, budget: DesiredBudget) -> tuple[AppliedChange | None, BudgetError | None, Conflict | None]:
+        try:
+            tags = self._budgets.tags(budget.name)
+            if not is_managed(budget.name, tags, self._config.managed_by):
+                return (
+                    None,
+                    None,
+                    Conflict(
+                        budget.project,
+                        budget.name,
+                        "a budget of that name appeared during the run and is not managed by this stack, "
+                        "so it is left alone",
+                    ),
+                )
+            existing = self._read_existing(
+                self._budgets.describe_budget(budget.name), tags, self._budgets.notifications(budget.name)
+            )
+        except AwsError as error:
+            return None, _failure(budget.name, budget.project, error), None
+        steps = update_steps(existing, budget)
+        if not steps:
+            return None, None, None
+        change, failure = self._apply_steps(budget, steps)
+        if change:
+            note = "created by someone else while this run was reading; it is this stack's, so brought in step"
+            change = dataclasses.replace(change, reasons=(note, *change.reasons))
+        return change, failure, None
+
+    def _apply_steps(
+        self, budget: DesiredBudget, steps: Sequence[BudgetStep]
+    ) -> tuple[AppliedChange | None, BudgetError | None]:
+        """Steps in order; the first failure stops this budget (later steps may depend on it)."""
+        done: list[str] = []
+        failure: BudgetError | None = None
+        for step in steps:
+            try:
+                self._apply_step(budget, step)
+            except AwsError as error:
+                logger.warning(
+                    "Budget step failed", extra={"budget": budget.name, "step": step.reason, "error": str(error)}
+                )
+                failure = _failure(budget.name, budget.project, error)
+                break
+            done.append(step.reason)
+        change = AppliedChange(budget.name, budget.project, "updated", tuple(done)) if done else None
+        return change, failure
+
+    def _apply_step(self, budget: DesiredBudget, step: BudgetStep) -> None:
+        name = budget.name
+        match step:
+            case UpdateBudget():
+                self._budgets.update_budget(definition_for(budget))
+            case CreateNotification(notification=spec, subscribers=subscribers):
+                self._budgets.create_notification(name, spec, subscribers)
+            case UpdateNotification(old=old, new=new):
+                self._budgets.update_notification(name, old, new)
+            case DeleteNotification(notification=spec):
+                self._budgets.delete_notification(name, spec)
+            case CreateSubscriber(notification=spec, subscriber=subscriber):
+                self._budgets.create_subscriber(name, spec, subscriber)
+            case UpdateSubscriber(notification=spec, old=old_subscriber, new=new_subscriber):
+                self._budgets.update_subscriber(name, spec, old_subscriber, new_subscriber)
+            case DeleteSubscriber(notification=spec, subscriber=subscriber):
+                self._budgets.delete_subscriber(name, spec, subscriber)
+            case TagBudget(tags=tags):
+                self._budgets.tag_budget(name, tags)
+
+    # ------------------------------------------------------------------ cost allocation tags
+
+    def _check_cost_tags(self, now: datetime, previous: BudgetAlertState) -> CostTagOutcome:
+        config = self._config
+        keys = config.cost_allocation_tag_keys
+        refused_at, refused_keys = previous.activation_refused_at, previous.activation_refused_keys
+        try:
+            statuses = self._cost_explorer.cost_allocation_tag_status(keys)
+        except AwsError as error:
+            logger.warning("Cost allocation tags could not be listed", extra={"error": str(error)})
+            check = check_cost_tags(
+                keys,
+                None,
+                list_error=(error.code, error.aws_message),
+                activation_enabled=config.activate_cost_allocation_tags,
+            )
+            return CostTagOutcome(check, refused_at, refused_keys)
+        inactive = keys_to_activate(keys, statuses)
+        activated: tuple[str, ...] = ()
+        activation_errors: list[tuple[str, str, str]] = []
+        refused: tuple[str, str] | None = None
+        if inactive and config.activate_cost_allocation_tags and not self._dry_run:
+            if refused_at is not None and set(inactive) <= set(refused_keys) and now - refused_at < ACTIVATION_RETRY:
+                refused = ("AccessDenied", f"refused on {refused_at:%Y-%m-%d}; tried again weekly")
+            else:
+                try:
+                    problems = self._cost_explorer.activate_cost_allocation_tags(inactive)
+                except AccessDenied as error:
+                    refused, refused_at, refused_keys = (error.code, error.aws_message), now, inactive
+                except AwsError as error:
+                    activation_errors = [(key, error.code, error.aws_message) for key in inactive]
+                else:
+                    activation_errors = [(p.key, p.code, p.message) for p in problems]
+                    failed = {p.key for p in problems}
+                    activated = tuple(key for key in inactive if key not in failed)
+                    refused_at, refused_keys = None, ()
+        check = check_cost_tags(
+            keys,
+            statuses,
+            activation_enabled=config.activate_cost_allocation_tags,
+            activated=activated,
+            activation_errors=activation_errors,
+            activation_refused=refused,
+        )
+        if activated:
+            logger.info("Cost allocation tags activated", extra={"keys": list(activated)})
+        return CostTagOutcome(check, refused_at, refused_keys)
