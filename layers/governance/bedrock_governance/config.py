@@ -11,9 +11,18 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Final
+from datetime import UTC, timedelta, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bedrock_governance.budget_policy import (
+    MAX_NOTIFICATIONS,
+    PROJECT_TAG_KEY,
+    BudgetTargets,
+    NotificationSpec,
+    Subscriber,
+)
 from bedrock_governance.errors import ConfigError
 from bedrock_governance.tag_policy import TagPolicy
 
@@ -156,4 +165,253 @@ class TagComplianceConfig:
             digest_interval=timedelta(
                 days=parse_int(values.get("ALERT_DIGEST_DAYS", "7"), "ALERT_DIGEST_DAYS", minimum=1, maximum=90)
             ),
+        )
+
+
+BUDGET_THRESHOLD_PATTERN: Final = re.compile(r"^(ACTUAL|FORECASTED):(\d{1,7}(?:\.\d{1,2})?)$")
+STACK_NAME_PATTERN: Final = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+ACCOUNT_ID_PATTERN: Final = re.compile(r"^\d{12}$")
+EMAIL_PATTERN: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# AWS Budgets takes amounts up to 15 trillion; a monthly Bedrock budget far below that.
+MAX_BUDGET_USD: Final = Decimal(1_000_000_000)
+
+
+def parse_usd(value: object, setting: str, what: str = "amount") -> Decimal:
+    """A positive dollar amount with at most two decimals (a JSON number or a numeric string)."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str | float):
+        raise ConfigError(setting, f"the {what} {value!r} is not a number")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation as error:
+        raise ConfigError(setting, f"the {what} {value!r} is not a number") from error
+    if not amount.is_finite() or amount <= 0 or amount > MAX_BUDGET_USD:
+        raise ConfigError(setting, f"the {what} {value!r} must be more than 0 and at most {MAX_BUDGET_USD:,} USD")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ConfigError(setting, f"the {what} {value!r} has more than two decimals")
+    return amount
+
+
+def parse_project_budgets(value: str, setting: str) -> dict[str, Decimal]:
+    """A JSON object of project (the Project tag value, exact) -> monthly USD; '' or '{}' is none."""
+    if not value.strip():
+        return {}
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        if twice:
+            raise ConfigError(setting, f"names project {twice[0]!r} twice")
+        return dict(pairs)
+
+    try:
+        document = json.loads(value, parse_float=Decimal, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as error:
+        raise ConfigError(setting, f"is not valid JSON ({error.msg} at position {error.pos})") from error
+    if not isinstance(document, dict):
+        raise ConfigError(setting, 'must be a JSON object such as {"ProjectA": 250, "ProjectB": 50}')
+    budgets: dict[str, Decimal] = {}
+    for project, amount in document.items():
+        if not project.strip() or not TAG_VALUE_PATTERN.match(project):
+            raise ConfigError(setting, f"{project!r} is not a valid {PROJECT_TAG_KEY} tag value")
+        budgets[project] = parse_usd(amount, setting, f"budget of {project!r}")
+    return budgets
+
+
+def parse_budget_thresholds(value: str, setting: str) -> tuple[NotificationSpec, ...]:
+    """``ACTUAL:80,ACTUAL:100,FORECASTED:100``: percent of the limit, actual or forecasted spend."""
+    items = parse_list(value)
+    if not items:
+        raise ConfigError(setting, "must name at least one threshold such as ACTUAL:80")
+    if len(items) > MAX_NOTIFICATIONS:
+        raise ConfigError(setting, f"names {len(items)} thresholds; a budget takes at most {MAX_NOTIFICATIONS}")
+    specs: list[NotificationSpec] = []
+    for item in items:
+        match = BUDGET_THRESHOLD_PATTERN.match(item.replace(" ", "").upper())
+        if not match:
+            raise ConfigError(setting, f"{item!r} is not TYPE:PERCENT with TYPE ACTUAL or FORECASTED, e.g. ACTUAL:80")
+        threshold = Decimal(match.group(2))
+        if threshold <= 0:
+            raise ConfigError(setting, f"{item!r}: the percentage must be more than 0")
+        spec = NotificationSpec(match.group(1), threshold)
+        if spec in specs:
+            raise ConfigError(setting, f"names {spec.key} twice")
+        specs.append(spec)
+    return tuple(specs)
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    """Settings of the budget reconciler."""
+
+    regions: tuple[str, ...]
+    alert_topic_arn: str
+    alert_email: str | None
+    default_limit: Decimal
+    project_limits: Mapping[str, Decimal]
+    thresholds: tuple[NotificationSpec, ...]
+    cleanup: bool
+    activate_cost_allocation_tags: bool
+    cost_allocation_tag_keys: tuple[str, ...]
+    state_bucket: str | None
+    managed_by: str
+    account_id: str
+    partition: str
+
+    @property
+    def subscribers(self) -> tuple[Subscriber, ...]:
+        """Budget notifications go to the alert topic, and straight to AlertEmail when it is set."""
+        email = (Subscriber("EMAIL", self.alert_email),) if self.alert_email else ()
+        return (Subscriber("SNS", self.alert_topic_arn), *email)
+
+    def targets(self) -> BudgetTargets:
+        return BudgetTargets(
+            default_limit=self.default_limit,
+            project_limits=self.project_limits,
+            thresholds=self.thresholds,
+            subscribers=self.subscribers,
+            managed_by=self.managed_by,
+            cleanup=self.cleanup,
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> BudgetConfig:
+        values = _env(env)
+        topic = parse_topic_arn(require(values, "ALERT_TOPIC_ARN"), "ALERT_TOPIC_ARN")
+        bucket = values.get("STATE_BUCKET", "").strip()
+        email = values.get("ALERT_EMAIL", "").strip()
+        if email and not EMAIL_PATTERN.match(email):
+            raise ConfigError("ALERT_EMAIL", f"{email!r} is not an e-mail address")
+        # The topic is this account's: its ARN names the account and partition when ACCOUNT_ID is unset.
+        account = values.get("ACCOUNT_ID", "").strip() or topic.split(":")[4]
+        if not ACCOUNT_ID_PATTERN.match(account):
+            raise ConfigError("ACCOUNT_ID", f"{account!r} is not a 12-digit AWS account id")
+        managed_by = values.get("STACK_NAME", "").strip() or "bedrock-governance"
+        if not STACK_NAME_PATTERN.match(managed_by):
+            raise ConfigError("STACK_NAME", f"{managed_by!r} is not a CloudFormation stack name")
+        policy = tag_policy_from_env(values)
+        return cls(
+            regions=regions_from_env(values),
+            alert_topic_arn=topic,
+            alert_email=email or None,
+            default_limit=parse_usd(
+                values.get("DEFAULT_MONTHLY_BUDGET_USD", "100"), "DEFAULT_MONTHLY_BUDGET_USD", "default budget"
+            ),
+            project_limits=parse_project_budgets(values.get("PROJECT_BUDGETS_USD", ""), "PROJECT_BUDGETS_USD"),
+            thresholds=parse_budget_thresholds(
+                values.get("BUDGET_ALERT_THRESHOLDS", "ACTUAL:80,ACTUAL:100,FORECASTED:100"), "BUDGET_ALERT_THRESHOLDS"
+            ),
+            cleanup=parse_bool(values.get("BUDGET_CLEANUP", "false"), "BUDGET_CLEANUP"),
+            activate_cost_allocation_tags=parse_bool(
+                values.get("ACTIVATE_COST_ALLOCATION_TAGS", "false"), "ACTIVATE_COST_ALLOCATION_TAGS"
+            ),
+            # Budgets filter on Project whether or not the tag policy requires it.
+            cost_allocation_tag_keys=tuple(dict.fromkeys((PROJECT_TAG_KEY, *policy.required_keys))),
+            state_bucket=parse_bucket(bucket, "STATE_BUCKET") if bucket else None,
+            managed_by=managed_by,
+            account_id=account,
+            partition=topic.split(":")[1],
+        )
+
+
+# Bounds of the idle-profile settings. IDLE_DAYS_MAX equals idle.USAGE_HISTORY_DAYS (how far back
+# usage is read); a unit test keeps the two in step.
+IDLE_DAYS_MAX: Final = 180
+IDLE_GRACE_DAYS_MAX: Final = 365
+MAX_DELETIONS_PER_RUN_MAX: Final = 1000
+
+
+@dataclass(frozen=True)
+class IdleConfig:
+    """Settings of the idle-profile sweep. Deletion is off (dry run) unless CLEANUP_DRY_RUN=false."""
+
+    regions: tuple[str, ...]
+    alert_topic_arn: str
+    records_bucket: str
+    idle_days: int = 30
+    grace_days: int = 14
+    cleanup_dry_run: bool = True
+    max_deletions_per_run: int = 10
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> IdleConfig:
+        values = _env(env)
+        return cls(
+            regions=regions_from_env(values),
+            alert_topic_arn=parse_topic_arn(require(values, "ALERT_TOPIC_ARN"), "ALERT_TOPIC_ARN"),
+            records_bucket=parse_bucket(require(values, "GOVERNANCE_BUCKET"), "GOVERNANCE_BUCKET"),
+            idle_days=parse_int(values.get("IDLE_DAYS", "30"), "IDLE_DAYS", minimum=1, maximum=IDLE_DAYS_MAX),
+            grace_days=parse_int(
+                values.get("IDLE_GRACE_DAYS", "14"), "IDLE_GRACE_DAYS", minimum=1, maximum=IDLE_GRACE_DAYS_MAX
+            ),
+            # Unset means a dry run; a malformed value fails at start instead of being guessed.
+            cleanup_dry_run=parse_bool(values.get("CLEANUP_DRY_RUN", "true"), "CLEANUP_DRY_RUN"),
+            max_deletions_per_run=parse_int(
+                values.get("MAX_DELETIONS_PER_RUN", "10"),
+                "MAX_DELETIONS_PER_RUN",
+                minimum=0,
+                maximum=MAX_DELETIONS_PER_RUN_MAX,
+            ),
+        )
+
+
+REPORT_PREFIX_PATTERN: Final = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,200}/$")
+
+
+def parse_timezone(value: str, setting: str) -> tzinfo:
+    """An IANA time zone such as Europe/Berlin (what EventBridge Scheduler takes)."""
+    name = value.strip()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        if name in {"UTC", "Etc/UTC"}:
+            return UTC  # the default needs no time zone database
+        raise ConfigError(setting, f"{value!r} is not an IANA time zone name such as Europe/Berlin") from error
+
+
+@dataclass(frozen=True)
+class CostReportConfig:
+    """Settings of the weekly cost report."""
+
+    report_topic_arn: str
+    alert_topic_arn: str
+    tag_key: str
+    required_tag_keys: tuple[str, ...]
+    timezone: tzinfo
+    timezone_name: str
+    report_bucket: str | None
+    report_prefix: str
+    top_projects: int
+    account_id: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> CostReportConfig:
+        values = _env(env)
+        report_topic = parse_topic_arn(require(values, "REPORT_TOPIC_ARN"), "REPORT_TOPIC_ARN")
+        bucket = values.get("REPORT_BUCKET", "").strip()
+        prefix = values.get("REPORT_PREFIX", "bedrock-cost-reports/").strip().lstrip("/")
+        if not REPORT_PREFIX_PATTERN.match(prefix):
+            raise ConfigError("REPORT_PREFIX", f"{prefix!r} must be an S3 key prefix ending in '/'")
+        tag_key = values.get("COST_REPORT_TAG_KEY", "Project").strip()
+        if not TAG_KEY_PATTERN.match(tag_key):
+            raise ConfigError("COST_REPORT_TAG_KEY", f"{tag_key!r} is not a valid tag key (one key, case-sensitive)")
+        zone_name = values.get("SCHEDULE_TIMEZONE", "").strip() or "UTC"
+        keys_value = values.get("REQUIRED_TAG_KEYS")
+        required: tuple[str, ...] = DEFAULT_REQUIRED_TAG_KEYS
+        if keys_value is not None:
+            required = parse_tag_keys(keys_value, "REQUIRED_TAG_KEYS") if parse_list(keys_value) else ()
+        return cls(
+            report_topic_arn=report_topic,
+            alert_topic_arn=parse_topic_arn(require(values, "ALERT_TOPIC_ARN"), "ALERT_TOPIC_ARN"),
+            tag_key=tag_key,
+            # Checked for activation as cost allocation tags, next to the grouping key.
+            required_tag_keys=required,
+            timezone=parse_timezone(zone_name, "SCHEDULE_TIMEZONE"),
+            timezone_name=zone_name,
+            report_bucket=parse_bucket(bucket, "REPORT_BUCKET") if bucket else None,
+            report_prefix=prefix,
+            top_projects=parse_int(
+                values.get("COST_REPORT_TOP_PROJECTS", "25"), "COST_REPORT_TOP_PROJECTS", minimum=1, maximum=1000
+            ),
+            # The topics are this account's: the ARN names the account whose budgets are read.
+            account_id=report_topic.split(":")[4],
         )

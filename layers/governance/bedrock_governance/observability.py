@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from bedrock_governance.budget_job import BudgetRunResult
+from bedrock_governance.cost_report_job import CostReportResult
 from bedrock_governance.tag_compliance import TagComplianceResult
 
 
@@ -39,3 +41,54 @@ def record_tag_compliance(metrics: Metrics, result: TagComplianceResult) -> None
         non_compliant[finding.profile.region] = non_compliant.get(finding.profile.region, 0) + 1
     add_region_counts(metrics, "ProfilesCheckedByRegion", result.per_region, metrics.namespace)
     add_region_counts(metrics, "NonCompliantProfilesByRegion", non_compliant, metrics.namespace)
+
+
+def record_cost_report(metrics: Metrics, result: CostReportResult) -> None:
+    report = result.report
+    add_counts(
+        metrics,
+        {
+            "CostReportsPublished": 1 if result.message_id else 0,
+            "CostReportProjectsWithSpend": len(report.projects),
+            "CostReportFlags": len(report.flags),
+            "CostReportSourcesDenied": len(result.access_problems),
+            "CostReportDataUnavailable": 1 if report.status.value == "data-unavailable" else 0,
+        },
+    )
+    if report.has_figures:
+        # Whole-account Bedrock spend per week, so a dashboard can chart it without Cost Explorer.
+        metrics.add_metric(name="BedrockWeeklySpendUSD", unit=MetricUnit.NoUnit, value=float(report.total.this_week))
+        metrics.add_metric(
+            name="BedrockWeeklyUntaggedSpendUSD", unit=MetricUnit.NoUnit, value=float(report.untagged.this_week)
+        )
+
+
+# --- idle profiles (appended; the import sits here so each job's section stays self-contained) ---
+from bedrock_governance.idle_job import IdleRunResult  # noqa: E402
+
+
+def record_idle_profiles(metrics: Metrics, result: IdleRunResult) -> None:
+    add_counts(metrics, result.metric_counts())
+    add_region_counts(metrics, "ProfilesCheckedByRegion", result.per_region, metrics.namespace)
+
+
+def record_budgets(metrics: Metrics, result: BudgetRunResult) -> None:
+    """Counts of one budget run; a dry run publishes what it would have done under the same names."""
+    facts = result.facts
+    add_counts(
+        metrics,
+        {
+            "BudgetProjects": len(set(facts.projects) | set(facts.configured_projects)),
+            "BudgetsInStep": facts.in_step,
+            "BudgetsCreated": facts.count("created"),
+            "BudgetsUpdated": facts.count("updated"),
+            "BudgetsDeleted": facts.count("deleted"),
+            "OrphanedBudgetsKept": len(facts.kept_orphans),
+            "BudgetConflicts": len(facts.conflicts),
+            "BudgetErrors": len(facts.errors),
+            "CostAllocationTagsActivated": len(facts.cost_tags.activated) if facts.cost_tags else 0,
+            "CostAllocationTagProblems": len(facts.cost_tags.problems) if facts.cost_tags else 0,
+            "RegionsFailed": len(facts.failures),
+            "BudgetSummariesPublished": 1 if result.message_id else 0,
+        },
+    )

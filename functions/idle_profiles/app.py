@@ -1,0 +1,29 @@
+"""IdleProfileFunction: warn about idle application inference profiles and clean them up safely."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bedrock_governance.aws.clients import ClientFactory
+from bedrock_governance.config import IdleConfig
+from bedrock_governance.events import flag, run_time
+from bedrock_governance.idle_job import IdleProfileJob
+from bedrock_governance.observability import record_idle_profiles
+
+logger = Logger()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context(log_event=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    config = IdleConfig.from_env()
+    # {"dryRun": true} in an on-demand event forces a dry run; it cannot turn deletion on.
+    job = IdleProfileJob.from_config(config, ClientFactory(), dry_run=flag(event, "dryRun"))
+    result = job.run(now=run_time(event, datetime.now(UTC)))
+    record_idle_profiles(metrics, result)
+    return result.summary()

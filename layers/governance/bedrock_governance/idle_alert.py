@@ -1,0 +1,266 @@
+"""The idle-profile message: one per run, plain text for e-mail and JSON for programs."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from bedrock_governance.idle import IdleAction, IdleOutcome, IdleSettings, OutcomeStatus
+from bedrock_governance.models import KEEP_TAG, RegionFailure
+from bedrock_governance.notify import Notification
+
+RULE: Final = "=" * 72
+CAP_BANNER: Final = "!" * 72
+
+
+@dataclass(frozen=True)
+class IdleRunFacts:
+    """What one run saw and did."""
+
+    now: datetime
+    regions: tuple[str, ...]
+    settings: IdleSettings
+    max_deletions: int
+    checked: int
+    outcomes: tuple[IdleOutcome, ...]
+    failures: tuple[RegionFailure, ...]
+    read_only: bool = False  # decisions reported, no tag written (command line)
+
+    def of(self, action: IdleAction, *statuses: OutcomeStatus) -> tuple[IdleOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.action is action and (not statuses or o.status in statuses))
+
+    @property
+    def cap_reached(self) -> bool:
+        return any(o.action is IdleAction.DEFERRED for o in self.outcomes)
+
+    @property
+    def newly_idle(self) -> tuple[IdleOutcome, ...]:
+        # Profiles marked today also count when the mark was already there: a retried run
+        # (same scheduled time) then repeats a warning the first attempt may not have sent.
+        today = self.now.date()
+        return tuple(
+            o
+            for o in self.outcomes
+            if (o.action is IdleAction.MARK and o.succeeded)
+            or (o.action is IdleAction.WAIT and o.decision.idle_since == today)
+        )
+
+    @property
+    def unmarked(self) -> tuple[IdleOutcome, ...]:
+        return tuple(o for o in self.of(IdleAction.UNMARK) if o.succeeded)
+
+    @property
+    def still_idle(self) -> tuple[IdleOutcome, ...]:
+        today = self.now.date()
+        return tuple(o for o in self.outcomes if o.action is IdleAction.WAIT and o.decision.idle_since != today)
+
+    @property
+    def problems(self) -> tuple[IdleOutcome, ...]:
+        """Everything that did not go as decided, deletions included."""
+        return tuple(o for o in self.outcomes if not o.succeeded or o.action is IdleAction.UNKNOWN)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "checked": self.checked,
+            "busy": len(self.of(IdleAction.LEAVE)),
+            "young": len(self.of(IdleAction.YOUNG)),
+            "exempt": len(self.of(IdleAction.EXEMPT)),
+            "usageUnknown": len(self.of(IdleAction.UNKNOWN)),
+            "newlyIdle": len(self.newly_idle),
+            "marked": len(self.of(IdleAction.MARK, OutcomeStatus.DONE)),
+            "unmarked": len(self.of(IdleAction.UNMARK, OutcomeStatus.DONE)),
+            "stillIdle": len(self.still_idle),
+            "deleted": len(self.of(IdleAction.DELETE, OutcomeStatus.DONE)),
+            "deletionsNotDone": len([o for o in self.of(IdleAction.DELETE) if not o.succeeded]),
+            "wouldDelete": len(self.of(IdleAction.WOULD_DELETE)),
+            "deferredByCap": len(self.of(IdleAction.DEFERRED)),
+            "actionsFailed": len([o for o in self.outcomes if o.status is OutcomeStatus.FAILED]),
+            "failedRegions": len(self.failures),
+        }
+
+    @property
+    def worth_a_message(self) -> bool:
+        """Whether anyone needs to hear about this run: nothing changed and nothing failed means no mail."""
+        return bool(
+            self.newly_idle
+            or self.of(IdleAction.UNMARK)
+            or self.of(IdleAction.DELETE)
+            or self.of(IdleAction.WOULD_DELETE)
+            or self.cap_reached
+            or self.problems
+            or self.failures
+        )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _keep_command(outcome: IdleOutcome) -> str:
+    profile = outcome.decision.profile
+    tag = shlex.quote(f"key={KEEP_TAG},value=true")
+    return f"aws bedrock tag-resource --region {profile.region} --resource-arn {profile.arn} --tags {tag}"
+
+
+def _block(index: int, outcome: IdleOutcome, *, keep_hint: bool) -> list[str]:
+    decision = outcome.decision
+    profile = decision.profile
+    lines = [
+        f"[{index}] {profile.name}  ({profile.region})",
+        f"    {profile.arn}",
+        f"    Owner: {decision.owner or '(no Owner tag)'}   Project: {decision.project or '(no Project tag)'}",
+        f"    Last use: {decision.last_use_text()}",
+    ]
+    if decision.idle_since and decision.eligible_on:
+        lines.append(f"    Idle since: {decision.idle_since}; eligible for deletion on {decision.eligible_on}")
+    lines.append(f"    Why: {decision.reason}")
+    if outcome.detail:
+        lines.append(f"    Result: {outcome.status.value}: {outcome.detail}")
+    if outcome.record_uri:
+        lines.append(f"    Deletion record (to re-create it): {outcome.record_uri}")
+    if keep_hint:
+        lines.append(f"    To keep it: use it, or exempt it: {_keep_command(outcome)}")
+    lines.append("")
+    return lines
+
+
+Section = tuple[str, str, tuple[IdleOutcome, ...], bool]
+
+
+def sections(facts: IdleRunFacts) -> list[Section]:
+    """(key, title, outcomes, keep hint) in the order people need them."""
+    deletes = facts.of(IdleAction.DELETE)
+    ro = facts.read_only
+    deleted = tuple(o for o in deletes if o.succeeded)
+    not_deleted = tuple(o for o in deletes if not o.succeeded)
+    other_problems = tuple(o for o in facts.problems if o.action is not IdleAction.DELETE)
+    candidates: list[Section] = [
+        ("deleted", "DELETED", deleted, False),
+        ("notDeleted", "NOT DELETED (reported per profile; the run went on)", not_deleted, False),
+        ("wouldDelete", "WOULD BE DELETED (CleanupDryRun is on)", facts.of(IdleAction.WOULD_DELETE), True),
+        ("deferred", "DEFERRED: deletion cap reached", facts.of(IdleAction.DEFERRED), True),
+        ("newlyIdle", f"NEWLY IDLE: {'to be marked' if ro else 'marked'}, owners please act", facts.newly_idle, True),
+        ("unmarked", "MARK TO BE REMOVED" if ro else "MARK REMOVED", facts.unmarked, False),
+        ("problems", "COULD NOT BE HANDLED", other_problems, False),
+        ("stillIdle", "STILL IDLE, within the grace period", facts.still_idle, True),
+    ]
+    return [section for section in candidates if section[2]]
+
+
+def item_count(facts: IdleRunFacts) -> int:
+    return sum(len(items) for _, _, items, _ in sections(facts))
+
+
+def subject(facts: IdleRunFacts) -> str:
+    counts = facts.counts()
+    parts = [
+        f"{counts['deleted']} deleted" if counts["deleted"] else "",
+        f"{counts['wouldDelete']} would be deleted" if counts["wouldDelete"] else "",
+        f"{counts['deferredByCap']} deferred" if counts["deferredByCap"] else "",
+        f"{counts['newlyIdle']} newly idle" if counts["newlyIdle"] else "",
+        f"{len(facts.unmarked)} back in use or exempt" if facts.unmarked else "",
+        f"{len(facts.problems)} not handled" if facts.problems else "",
+        f"{len(facts.failures)} region(s) failed" if facts.failures else "",
+    ]
+    text = ", ".join(part for part in parts if part) or "nothing to report"
+    prefix = "[DELETION CAP REACHED] " if facts.cap_reached else ""
+    mode = " (dry run)" if facts.settings.dry_run else ""
+    return f"{prefix}Bedrock idle profiles{mode}: {text}"
+
+
+def render(facts: IdleRunFacts, limit: int) -> Notification:
+    """The run's message with at most ``limit`` profiles spelled out (the rest counted)."""
+    settings = facts.settings
+    counts = facts.counts()
+    lines: list[str] = []
+    if facts.cap_reached:
+        lines += [
+            CAP_BANNER,
+            f"DELETION CAP REACHED: MaxDeletionsPerRun is {facts.max_deletions}. "
+            f"{_plural(counts['deferredByCap'], 'more eligible profile')} "
+            + (
+                "would NOT be deleted by a real run."
+                if settings.dry_run
+                else f"{'was' if counts['deferredByCap'] == 1 else 'were'} NOT deleted in this run."
+            ),
+            "They are considered again in the next run. Raise MaxDeletionsPerRun only if this many",
+            "deletions are expected.",
+            CAP_BANNER,
+            "",
+        ]
+    lines += [
+        "Bedrock idle application inference profiles",
+        f"{facts.now:%a %d %b %Y %H:%M} UTC",
+        RULE,
+        f"Checked {_plural(facts.checked, 'application inference profile')} in "
+        f"{_plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}).",
+        f"A profile is idle after {settings.idle_days} days without invocations (CloudWatch AWS/Bedrock",
+        f"Invocations); it is deleted {settings.grace_days} days after it was marked idle if still unused.",
+        f"Deletion: {'OFF (CleanupDryRun=true): eligible profiles are only reported' if settings.dry_run else 'ON'}."
+        f" At most {facts.max_deletions} deletions a run.",
+        f"Exempt a profile with the tag {KEEP_TAG}=true.",
+        *(
+            ["READ-ONLY RUN: decisions are reported, no tag was written and nothing deleted."]
+            if facts.read_only
+            else []
+        ),
+        f"This run: {counts['deleted']} deleted, {counts['wouldDelete']} would be deleted, "
+        f"{counts['deferredByCap']} deferred, {counts['newlyIdle']} newly idle, {counts['unmarked']} marks removed, "
+        f"{counts['stillIdle']} still idle, {counts['busy']} in use, {counts['young']} young, "
+        f"{counts['exempt']} exempt.",
+        "",
+    ]
+    if facts.failures:
+        lines.append("REGIONS NOT CHECKED (nothing was marked or deleted there)")
+        lines += [f"  {failure.describe()}" for failure in facts.failures]
+        lines.append("")
+
+    shown = 0
+    documents: list[dict[str, Any]] = []
+    omitted = 0
+    for key, title, items, keep_hint in sections(facts):
+        visible = items[: max(0, limit - shown)]
+        omitted += len(items) - len(visible)
+        if not visible:
+            continue
+        lines += [f"{title} ({len(items):,})", ""]
+        for outcome in visible:
+            shown += 1
+            lines += _block(shown, outcome, keep_hint=keep_hint)
+            documents.append({"section": key, **outcome.to_dict()})
+    if omitted:
+        lines += [f"... and {omitted:,} more not shown to keep this message within SNS limits; see the logs.", ""]
+    lines += [
+        "--",
+        "Sent by the Bedrock governance IdleProfileFunction. Before a profile is deleted, a record with",
+        "everything needed to re-create it is written to the stack's bucket. A re-created profile gets a",
+        "NEW ARN. Programs subscribed over SQS, Lambda or HTTPS receive this message as JSON.",
+    ]
+    document: dict[str, Any] = {
+        "type": "idle-profiles",
+        "generatedAt": facts.now.isoformat(),
+        "dryRun": settings.dry_run,
+        "readOnly": facts.read_only,
+        "settings": {
+            "idleDays": settings.idle_days,
+            "graceDays": settings.grace_days,
+            "maxDeletionsPerRun": facts.max_deletions,
+        },
+        "regions": list(facts.regions),
+        "deletionCapReached": facts.cap_reached,
+        "counts": counts,
+        "failedRegions": [
+            {"region": f.region, "errorCode": f.error_code, "message": f.message} for f in facts.failures
+        ],
+        "profiles": documents,
+        "truncated": omitted > 0,
+        "omitted": omitted,
+    }
+    return Notification(subject=subject(facts), text="\n".join(lines), document=document)
+
+
+def sort_outcomes(outcomes: Sequence[IdleOutcome]) -> tuple[IdleOutcome, ...]:
+    return tuple(sorted(outcomes, key=lambda o: (o.decision.profile.region, o.decision.profile.name)))

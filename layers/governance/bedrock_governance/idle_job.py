@@ -1,0 +1,432 @@
+"""The idle-profile sweep: read usage, mark, warn, and delete what stayed idle, with safety rails.
+
+A run has three steps:
+
+1. assess, regions concurrently: inventory with tags, usage from CloudWatch (ceil(N/500) calls),
+   a decision per profile;
+2. cap, across all regions: at most ``MaxDeletionsPerRun`` deletions (longest marked first);
+3. act, regions concurrently: write or remove idle marks, and delete. Before each deletion the
+   profile is read again (tags included) and left alone if it was exempted or its mark changed
+   since step 1; its deletion record is written to S3 first, and no record means no deletion.
+
+One profile's failure (``ConflictException`` while still in use, ``ResourceNotFoundException``
+when already gone, anything else) is reported and the run goes on. One message per run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from aws_lambda_powertools import Logger
+
+from bedrock_governance.aws.bedrock import BedrockProfiles
+from bedrock_governance.aws.clients import ClientFactory
+from bedrock_governance.aws.cloudwatch import InvocationReader
+from bedrock_governance.aws.s3 import JsonStore
+from bedrock_governance.aws.sns import SnsPublisher
+from bedrock_governance.aws.tagging import TagReader
+from bedrock_governance.config import IdleConfig
+from bedrock_governance.deletion_records import DeletionRecord, build_record, copy_source_for
+from bedrock_governance.errors import AwsError, Conflict, NotFound
+from bedrock_governance.idle import (
+    USAGE_HISTORY_DAYS,
+    IdleAction,
+    IdleDecision,
+    IdleOutcome,
+    IdleSettings,
+    OutcomeStatus,
+    cap_deletions,
+    decide_all,
+    is_exempt,
+    parse_mark,
+)
+from bedrock_governance.idle_alert import IdleRunFacts, item_count, render, sort_outcomes
+from bedrock_governance.inventory import list_profiles_with_tags, sweep_regions
+from bedrock_governance.models import IDLE_SINCE_TAG, RegionFailure
+from bedrock_governance.notify import Notification, fit
+
+logger = Logger(child=True)
+
+APPLICATION: Final = "APPLICATION"
+# Decisions that need no line of their own in the logs (the run's counts cover them).
+QUIET_ACTIONS: Final = frozenset(
+    {IdleAction.LEAVE, IdleAction.YOUNG, IdleAction.EXEMPT, IdleAction.WAIT, IdleAction.NOT_GOVERNED}
+)
+
+
+@dataclass(frozen=True)
+class RegionApis:
+    """The adapters the sweep uses in one region."""
+
+    bedrock: BedrockProfiles
+    tagging: TagReader
+    usage: InvocationReader
+
+
+def region_apis(clients: ClientFactory) -> Callable[[str], RegionApis]:
+    def apis(region: str) -> RegionApis:
+        return RegionApis(
+            bedrock=BedrockProfiles(clients.bedrock(region)),
+            tagging=TagReader(clients.tagging(region)),
+            usage=InvocationReader(clients.cloudwatch(region)),
+        )
+
+    return apis
+
+
+@dataclass(frozen=True)
+class IdleRunResult:
+    facts: IdleRunFacts
+    per_region: dict[str, int]
+    notification: Notification | None
+    message_id: str | None
+    alert_error: str | None = None
+
+    @property
+    def outcomes(self) -> tuple[IdleOutcome, ...]:
+        return self.facts.outcomes
+
+    @property
+    def failures(self) -> tuple[RegionFailure, ...]:
+        return self.facts.failures
+
+    def records(self) -> list[str]:
+        return [o.record_uri for o in self.outcomes if o.record_uri]
+
+    def metric_counts(self) -> dict[str, int]:
+        """Counts for the function's metrics, named so a dashboard reads without a legend."""
+        counts = self.facts.counts()
+        return {
+            "ProfilesChecked": counts["checked"],
+            "IdleProfilesNewlyMarked": counts["marked"],
+            "IdleMarksRemoved": counts["unmarked"],
+            "IdleProfilesWithinGrace": counts["stillIdle"],
+            "IdleProfilesDeleted": counts["deleted"],
+            "IdleProfilesWouldDelete": counts["wouldDelete"],
+            "IdleDeletionsDeferredByCap": counts["deferredByCap"],
+            "IdleDeletionsNotDone": counts["deletionsNotDone"],
+            "IdleActionsFailed": counts["actionsFailed"],
+            "ProfilesWithUnknownUsage": counts["usageUnknown"],
+            "RegionsFailed": counts["failedRegions"],
+            "IdleAlertsPublished": 1 if self.message_id else 0,
+            "IdleAlertsFailed": 1 if self.alert_error else 0,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        counts = self.facts.counts()
+        return {
+            "dryRun": self.facts.settings.dry_run,
+            "readOnly": self.facts.read_only,
+            "profilesChecked": counts["checked"],
+            "profilesByRegion": self.per_region,
+            "counts": counts,
+            "deletionCapReached": self.facts.cap_reached,
+            "deleted": [o.decision.profile.arn for o in self.facts.of(IdleAction.DELETE, OutcomeStatus.DONE)],
+            "wouldDelete": [o.decision.profile.arn for o in self.facts.of(IdleAction.WOULD_DELETE)],
+            "deletionRecords": self.records(),
+            "problems": [
+                {
+                    "arn": o.decision.profile.arn,
+                    "action": o.action.value,
+                    "status": o.status.value,
+                    "errorCode": o.error_code,
+                    "detail": o.detail or o.decision.reason,
+                }
+                for o in self.facts.problems
+            ],
+            "failedRegions": [failure.describe() for failure in self.failures],
+            "messageId": self.message_id,
+            "alertError": self.alert_error,
+        }
+
+
+def _failed(decision: IdleDecision, error: Exception, what: str) -> IdleOutcome:
+    code = error.code if isinstance(error, AwsError) else type(error).__name__
+    message = error.aws_message if isinstance(error, AwsError) else str(error)
+    return IdleOutcome(decision, OutcomeStatus.FAILED, f"{what} failed: {code}: {message}", error_code=code)
+
+
+class _RegionActions:
+    """Carries out one region's decisions. Every profile is handled on its own."""
+
+    def __init__(self, apis: RegionApis, records: JsonStore | None, now: datetime, *, read_only: bool = False) -> None:
+        self._apis = apis
+        self._records = records
+        self._now = now
+        self._read_only = read_only
+        self._system_profiles: list[Mapping[str, Any]] | None = None
+
+    def run(self, decisions: Sequence[IdleDecision]) -> list[IdleOutcome]:
+        outcomes = []
+        for decision in decisions:
+            try:
+                outcomes.append(self._act(decision))
+            except Exception as error:  # one profile's surprise must not cost the others their turn
+                logger.exception("Idle action crashed", extra={"arn": decision.profile.arn})
+                outcomes.append(_failed(decision, error, decision.action.value))
+        return outcomes
+
+    def _act(self, decision: IdleDecision) -> IdleOutcome:
+        if self._read_only and decision.action in {IdleAction.MARK, IdleAction.UNMARK, IdleAction.DELETE}:
+            return IdleOutcome(decision, OutcomeStatus.NOT_APPLIED, "read-only run: nothing written")
+        match decision.action:
+            case IdleAction.MARK | IdleAction.UNMARK:
+                return self._write_mark(decision)
+            case IdleAction.DELETE:
+                return self._delete(decision)
+            case _:
+                return IdleOutcome(decision)
+
+    def _write_mark(self, decision: IdleDecision) -> IdleOutcome:
+        arn = decision.profile.arn
+        try:
+            if decision.action is IdleAction.MARK:
+                assert decision.idle_since is not None
+                self._apis.bedrock.tag(arn, {IDLE_SINCE_TAG: decision.idle_since.isoformat()})
+            else:
+                self._apis.bedrock.untag(arn, [IDLE_SINCE_TAG])
+        except NotFound:
+            return IdleOutcome(decision, OutcomeStatus.ALREADY_GONE, "the profile no longer exists")
+        except AwsError as error:
+            what = "writing the idle mark" if decision.action is IdleAction.MARK else "removing the idle mark"
+            return _failed(decision, error, what)
+        return IdleOutcome(decision)
+
+    def _system_profile_summaries(self) -> list[Mapping[str, Any]]:
+        if self._system_profiles is None:
+            self._system_profiles = self._apis.bedrock.list_system_profiles()
+        return self._system_profiles
+
+    def _recheck(self, decision: IdleDecision) -> tuple[Mapping[str, Any], dict[str, str]] | IdleOutcome:
+        """The profile and its tags as they are now, or why it must not be deleted.
+
+        The sweep's view may be minutes old and the Tagging API lags behind Bedrock.
+        """
+        bedrock = self._apis.bedrock
+        try:
+            details = bedrock.get_profile(decision.profile.arn)
+            tags = bedrock.tags_of(decision.profile.arn)
+        except NotFound:
+            return IdleOutcome(decision, OutcomeStatus.ALREADY_GONE, "already deleted by someone else")
+        except AwsError as error:
+            return _failed(decision, error, "re-reading the profile before deletion")
+        if details.get("type", APPLICATION) != APPLICATION:
+            return IdleOutcome(decision, OutcomeStatus.SKIPPED, "not an application profile: never deleted")
+        if is_exempt(tags):
+            return IdleOutcome(decision, OutcomeStatus.SKIPPED, "exempted (governance:keep=true) since the sweep")
+        if parse_mark(tags.get(IDLE_SINCE_TAG)) != decision.idle_since:
+            return IdleOutcome(
+                decision,
+                OutcomeStatus.SKIPPED,
+                f"idle mark changed since the sweep ({decision.idle_since} -> {tags.get(IDLE_SINCE_TAG)}): kept",
+            )
+        return details, tags
+
+    def _record(
+        self, decision: IdleDecision, details: Mapping[str, Any], tags: Mapping[str, str]
+    ) -> DeletionRecord | IdleOutcome:
+        profile = decision.profile
+        models = [str(model["modelArn"]) for model in details.get("models", [])] or list(profile.model_arns)
+        try:
+            source = copy_source_for(models, profile.region, self._system_profile_summaries())
+        except AwsError as error:
+            return _failed(decision, error, "listing system-defined profiles to record the source")
+        if source is None:
+            return IdleOutcome(
+                decision,
+                OutcomeStatus.SKIPPED,
+                "cannot tell which model or system profile it was copied from, so it could not be re-created: kept",
+            )
+        return build_record(
+            profile,
+            details,
+            tags,
+            source,
+            last_used=decision.last_used,
+            last_use_text=decision.last_use_text(),
+            usage_read_since=decision.usage_since,
+            idle_since=decision.idle_since.isoformat() if decision.idle_since else None,
+            reason=decision.reason,
+            deleted_at=self._now,
+        )
+
+    def _delete(self, decision: IdleDecision) -> IdleOutcome:
+        if self._records is None:
+            return IdleOutcome(decision, OutcomeStatus.SKIPPED, "no bucket for deletion records: kept")
+        current = self._recheck(decision)
+        if isinstance(current, IdleOutcome):
+            return current
+        record = self._record(decision, *current)
+        if isinstance(record, IdleOutcome):
+            return record
+        try:
+            uri = self._records.put(record.key, record.to_json())
+        except AwsError as error:
+            return _failed(decision, error, "writing the deletion record (so nothing was deleted)")
+        try:
+            self._apis.bedrock.delete_profile(decision.profile.arn)
+        except Conflict as error:
+            detail = f"still in use, not deleted ({error.aws_message})"
+            outcome = IdleOutcome(decision, OutcomeStatus.IN_USE, detail, uri, error.code)
+        except NotFound as error:
+            outcome = IdleOutcome(
+                decision, OutcomeStatus.ALREADY_GONE, "already deleted by someone else", uri, error.code
+            )
+        except AwsError as error:
+            failed = _failed(decision, error, "deleting")
+            outcome = IdleOutcome(decision, failed.status, failed.detail, uri, failed.error_code)
+        else:
+            self._settle(record.with_status("deleted"))
+            return IdleOutcome(decision, OutcomeStatus.DONE, "deleted", record_uri=uri)
+        self._settle(record.with_status("not-deleted", outcome.detail))
+        return outcome
+
+    def _settle(self, record: DeletionRecord) -> None:
+        """Write the record's final status. The first write already holds all that restoring needs,
+        so a failure here is logged, not reported as a failed deletion."""
+        assert self._records is not None
+        try:
+            self._records.put(record.key, record.to_json())
+        except AwsError:
+            logger.exception("Could not update a deletion record's status", extra={"key": record.key})
+
+
+class IdleProfileJob:
+    """Finds idle application profiles, marks and warns, and deletes after the grace period."""
+
+    def __init__(
+        self,
+        config: IdleConfig,
+        *,
+        apis: Callable[[str], RegionApis],
+        publisher: SnsPublisher | None,
+        records: JsonStore | None,
+        dry_run: bool | None = None,
+        read_only: bool = False,
+    ) -> None:
+        self._config = config
+        self._apis = apis
+        self._publisher = publisher
+        self._records = records
+        self._read_only = read_only
+        # A caller may force a dry run, never force deletion on against the stack's setting.
+        self._settings = IdleSettings(
+            idle_days=config.idle_days,
+            grace_days=config.grace_days,
+            dry_run=config.cleanup_dry_run or bool(dry_run) or read_only,
+        )
+
+    @classmethod
+    def from_config(
+        cls,
+        config: IdleConfig,
+        clients: ClientFactory,
+        *,
+        dry_run: bool | None = None,
+        read_only: bool = False,
+        publish: bool = True,
+    ) -> IdleProfileJob:
+        """``dry_run`` True forces a dry run (None or False: the config decides); ``read_only``
+        writes nothing at all (no marks either: a report); ``publish`` False renders the message
+        without sending it. The function uses the defaults; the command line the options."""
+        home = clients.default_region or config.regions[0]
+        return cls(
+            config,
+            apis=region_apis(clients),
+            publisher=SnsPublisher(clients.sns(config.alert_topic_arn.split(":")[3])) if publish else None,
+            records=None if read_only else JsonStore(clients.s3(home), config.records_bucket),
+            dry_run=dry_run,
+            read_only=read_only,
+        )
+
+    @property
+    def settings(self) -> IdleSettings:
+        return self._settings
+
+    def _assess(self, now: datetime) -> Callable[[str], tuple[IdleDecision, ...]]:
+        def assess(region: str) -> tuple[IdleDecision, ...]:
+            apis = self._apis(region)
+            profiles = list_profiles_with_tags(apis.bedrock, apis.tagging)
+            usage = apis.usage.daily_invocations([p.profile_id for p in profiles], now=now, days=USAGE_HISTORY_DAYS)
+            return decide_all(profiles, usage, self._settings, now)
+
+        return assess
+
+    def _act(
+        self, now: datetime, by_region: Mapping[str, Sequence[IdleDecision]]
+    ) -> Callable[[str], list[IdleOutcome]]:
+        def act(region: str) -> list[IdleOutcome]:
+            actions = _RegionActions(self._apis(region), self._records, now, read_only=self._read_only)
+            return actions.run(by_region[region])
+
+        return act
+
+    def run(self, now: datetime) -> IdleRunResult:
+        now = now.astimezone(UTC)
+        config = self._config
+        assessed = sweep_regions(config.regions, self._assess(now))
+        decisions = cap_deletions(
+            [d for region in config.regions for d in assessed.by_region.get(region, ())],
+            config.max_deletions_per_run,
+        )
+        by_region: dict[str, list[IdleDecision]] = {}
+        for decision in decisions:
+            by_region.setdefault(decision.profile.region, []).append(decision)
+        acted = sweep_regions(list(by_region), self._act(now, by_region))
+        outcomes: list[IdleOutcome] = [o for outcomes in acted.by_region.values() for o in outcomes]
+        for failure in acted.failures:  # not expected: actions catch per profile
+            outcomes += [
+                IdleOutcome(
+                    d, OutcomeStatus.FAILED, f"region crashed: {failure.message}", error_code=failure.error_code
+                )
+                for d in by_region[failure.region]
+            ]
+        facts = IdleRunFacts(
+            now=now,
+            regions=config.regions,
+            settings=self._settings,
+            max_deletions=config.max_deletions_per_run,
+            checked=len(decisions),
+            outcomes=sort_outcomes(outcomes),
+            failures=assessed.failures,
+            read_only=self._read_only,
+        )
+        if facts.cap_reached:
+            logger.warning(
+                "Deletion cap reached: eligible profiles were not deleted in this run",
+                extra={
+                    "max_deletions_per_run": config.max_deletions_per_run,
+                    "deferred": facts.counts()["deferredByCap"],
+                },
+            )
+        for outcome in facts.outcomes:
+            # One line per profile something happened to: the audit trail, complete even when the
+            # message has to leave profiles out to fit SNS.
+            if outcome.action not in QUIET_ACTIONS or not outcome.succeeded:
+                logger.info("Idle profile action", extra={"profile": outcome.to_dict()})
+        logger.info("Idle profile sweep finished", extra={"counts": facts.counts(), "dry_run": self._settings.dry_run})
+
+        notification: Notification | None = None
+        message_id: str | None = None
+        alert_error: str | None = None
+        if facts.worth_a_message:
+            notification = fit(lambda limit: render(facts, limit), item_count(facts))
+            logger.info("Idle profile alert", extra={"alert": dict(notification.document)})
+            if self._publisher:
+                try:
+                    message_id = self._publisher.publish(config.alert_topic_arn, notification)
+                except AwsError as error:
+                    # Not raised: a failed invocation is retried, and a retry is a new run that
+                    # could delete up to the cap again. The logs above hold the whole message.
+                    alert_error = str(error)
+                    logger.error("Idle profile alert could not be published", extra={"error": alert_error})
+        return IdleRunResult(
+            facts=facts,
+            per_region={region: len(items) for region, items in assessed.by_region.items()},
+            notification=notification,
+            message_id=message_id,
+            alert_error=alert_error,
+        )
