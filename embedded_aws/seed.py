@@ -18,7 +18,7 @@ from typing import Any, Final
 import boto3
 
 from embedded_aws import catalog
-from embedded_aws.bedrock import backend_for
+from embedded_aws.bedrock import set_profile_created_at
 from embedded_aws.costexplorer import CostRow, seed_ledger, set_cost_allocation_tags
 
 ACCOUNT_ID: Final = "123456789012"
@@ -206,6 +206,9 @@ def seed_estate(
     today = spec.now.date()
     profiles: list[SeededProfile] = []
     sources = {region: _sources(region, spec.account_id) for region in spec.regions}
+    bedrock = {
+        region: session.client("bedrock", region_name=region, endpoint_url=endpoint_url) for region in spec.regions
+    }
     say(f"creating {spec.profiles} application inference profiles in {len(spec.regions)} regions")
     for index in range(spec.profiles):
         region = spec.regions[index % len(spec.regions)]
@@ -220,7 +223,6 @@ def seed_estate(
         if usage is Usage.EXEMPT:
             tags["governance:keep"] = "true"
         name = f"{project.lower()}-{environment}-{index:05d}"
-        client = session.client("bedrock", region_name=region, endpoint_url=endpoint_url)
         request: dict[str, Any] = {
             "inferenceProfileName": name,
             "description": f"{project} {environment} traffic via {source.spec.model_id}",
@@ -228,12 +230,13 @@ def seed_estate(
         }
         if tags:
             request["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
-        response = client.create_inference_profile(**request)
+        response = bedrock[region].create_inference_profile(**request)
         arn = response["inferenceProfileArn"]
         profile_id = arn.rsplit("/", 1)[1]
         age = timedelta(days=rng.randint(2, 6)) if usage is Usage.YOUNG else timedelta(days=spec.history_days + 30)
         created_at = spec.now - age
-        _backdate(spec.account_id, region, profile_id, created_at)
+        # AWS stamps createdAt itself; the seed moves it into the past so profiles have a history.
+        set_profile_created_at(spec.account_id, region, profile_id, created_at)
         invocations = _daily_invocations(usage, spec.history_days, rng)
         profiles.append(
             SeededProfile(
@@ -266,13 +269,6 @@ def seed_estate(
         set_cost_allocation_tags({"Project": "Active", "Environment": "Active", "CostCenter": "Inactive"})
         rows = len(ledger)
     return Estate(spec=spec, profiles=tuple(profiles), ledger_rows=rows)
-
-
-def _backdate(account_id: str, region: str, profile_id: str, created_at: datetime) -> None:
-    """AWS stamps createdAt itself; the seed moves it into the past so profiles have a history."""
-    record = backend_for(account_id, region).application_profiles[profile_id]
-    record.created_at = created_at
-    record.updated_at = created_at
 
 
 def _price_for(profile: SeededProfile) -> Decimal:

@@ -11,6 +11,7 @@ FAKE_ENV = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "BedrockGovernanceTests",
     "POWERTOOLS_SERVICE_NAME": "tests",
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
@@ -86,14 +86,14 @@ def money(amount: Decimal, currency: str = "USD") -> str:
     return f"{sign}{symbol}{abs(rounded):,.2f}"
 
 
-def table(headers: tuple[str, ...], rows: list[tuple[str, ...]], right_align: frozenset[int] = frozenset()) -> str:
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right_align: frozenset[int] = frozenset()) -> str:
     """A plain-text table with aligned columns, for mail clients with a fixed-width font."""
     widths = [len(header) for header in headers]
     for row in rows:
         for index, cell in enumerate(row):
             widths[index] = max(widths[index], len(cell))
 
-    def line(cells: tuple[str, ...]) -> str:
+    def line(cells: Sequence[str]) -> str:
         parts = [cell.rjust(widths[i]) if i in right_align else cell.ljust(widths[i]) for i, cell in enumerate(cells)]
         return "  ".join(parts).rstrip()
 
