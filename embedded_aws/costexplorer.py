@@ -50,6 +50,7 @@ __all__ = [
     "clear_ledger",
     "install",
     "seed_ledger",
+    "select_rows",
     "set_cost_allocation_tags",
     "set_data_unavailable",
     "set_member_account",
@@ -309,6 +310,21 @@ def set_cost_allocation_tags(statuses: Mapping[str, str], account_id: str = DEFA
     with ledger.lock:
         for key, status in statuses.items():
             ledger.tag_keys[key] = _TagKeyState(status=status, active_from=None, last_updated=now)
+
+
+def select_rows(
+    account_id: str, start: date, end: date, expression: Mapping[str, Any] | None = None, partition: str = "aws"
+) -> list[CostRow]:
+    """Ledger rows with ``start <= day < end`` that a ``GetCostAndUsage`` ``Filter`` of ``expression``
+    would select (tags count only while their key is an active cost allocation tag).
+
+    For other embedded services that derive figures from the same ledger (AWS Budgets), so that
+    there is one filter compiler. Raises :class:`ValidationException` for an expression the ledger
+    cannot evaluate, exactly as ``GetCostAndUsage`` would.
+    """
+    ledger = _ledger(account_id, partition)
+    predicate = None if expression is None else _compile_filter(expression, ledger)
+    return _rows_in(ledger, start, end, predicate)
 
 
 def set_member_account(member: bool = True, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
