@@ -215,7 +215,8 @@ def seed_estate(
         project = spec.projects[(index // len(spec.regions)) % len(spec.projects)]
         environment = ENVIRONMENTS[(index // (len(spec.regions) * len(spec.projects))) % len(ENVIRONMENTS)]
         compliance = _COMPLIANCE_CYCLE[index % len(_COMPLIANCE_CYCLE)]
-        usage = _USAGE_CYCLE[(index * 7) % len(_USAGE_CYCLE)]
+        # Walk the usage cycle within each region, so every region has every kind of usage.
+        usage = _USAGE_CYCLE[((index // len(spec.regions)) * 7 + index % len(spec.regions)) % len(_USAGE_CYCLE)]
         region_sources = sources[region]
         # Alternate between on-demand models and system profiles so both kinds of source appear.
         source = region_sources[(index * 5) % len(region_sources)]

@@ -117,12 +117,17 @@ def test_unchanged_violations_do_not_alert_again_but_new_ones_do(aws: tuple[str,
     compliant = estate.where(compliance=Compliance.COMPLIANT)[0]
     bedrock = boto3.client("bedrock", region_name=compliant.region)
     bedrock.untag_resource(resourceARN=compliant.arn, tagKeys=["Owner"])
+    fixed = estate.where(compliance=Compliance.VALUE_NEAR_MISS)[0]
+    bedrock_fixed = boto3.client("bedrock", region_name=fixed.region)
+    bedrock_fixed.tag_resource(resourceARN=fixed.arn, tags=[{"key": "Environment", "value": fixed.environment}])
     third = run(topic, bucket, NOW + timedelta(days=2))
     assert [f.profile.arn for f in third.decision.new] == [compliant.arn]
     latest = sent_messages(topic)[-1]
     assert latest.document is not None
     assert [f["arn"] for f in latest.document["findings"]] == [compliant.arn]
     assert "1 new or changed" in (latest.subject or "")
+    assert third.decision.resolved == (fixed.arn,)
+    assert f"RESOLVED (1)\n  {fixed.name}  {fixed.arn}" in latest.text
 
     state = json.loads(
         boto3.client("s3", region_name="us-east-1").get_object(Bucket=bucket, Key=STATE_KEY)["Body"].read()

@@ -172,6 +172,14 @@ def test_a_dry_run_says_what_it_would_do() -> None:
     assert "WOULD CREATE (1)" in message.text
 
 
+def test_activated_cost_allocation_tags_are_named_in_the_message() -> None:
+    activated = CostTagCheck(("Project", "Owner"), {"Project": "Active", "Owner": "Active"}, ("Owner",))
+    message = render(facts(cost_tags=activated), (), frozenset(), 10)
+    assert "Activated cost allocation tags: Owner." in message.text
+    quiet = render(facts(), (), frozenset(), 10)
+    assert "cost allocation tags:" not in quiet.text
+
+
 def test_a_huge_run_is_cut_to_fit_sns_and_says_so() -> None:
     many = tuple(AppliedChange(f"bedrock-project-P{i:05d}", f"P{i:05d}", "created", ("x" * 400,)) for i in range(2_000))
     run = facts(applied=many)

@@ -273,6 +273,13 @@ def render(
         f"Alerts: {', '.join(spec.describe() for spec in facts.thresholds)} of the monthly limit, to {subscribers}.",
         "",
     ]
+    if facts.cost_tags and facts.cost_tags.activated:
+        verb = "Would activate" if facts.dry_run else "Activated"
+        lines += [
+            f"{verb} cost allocation tags: {', '.join(facts.cost_tags.activated)}. Spend is grouped by them from",
+            "today on; earlier spend only after a backfill (aws ce start-cost-allocation-tag-backfill).",
+            "",
+        ]
     shown = 0
     total = len(facts.applied) + len(attention)
     documents: dict[str, list[dict[str, Any]]] = {"created": [], "updated": [], "deleted": []}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from bedrock_governance.alerting import AlertDecision, AlertReason
@@ -25,6 +26,8 @@ class SweepFacts:
     policy: TagPolicy
     failures: tuple[RegionFailure, ...]
     findings: tuple[ProfileFinding, ...]
+    names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Name of every profile checked, by ARN: resolved violations are named when still there."""
 
 
 def _plural(count: int, word: str) -> str:
@@ -104,7 +107,9 @@ def render(facts: SweepFacts, decision: AlertDecision, limit: int, full_report_u
     resolved_listed = decision.resolved[: max(0, limit - shown)]
     if decision.resolved:
         lines.append(f"RESOLVED ({len(decision.resolved):,})")
-        lines += [f"  {arn}" for arn in resolved_listed]
+        lines += [
+            f"  {facts.names[arn]}  {arn}" if arn in facts.names else f"  {arn} (deleted)" for arn in resolved_listed
+        ]
         if len(resolved_listed) < len(decision.resolved):
             lines.append(f"  ... and {len(decision.resolved) - len(resolved_listed):,} more")
         lines.append("")

@@ -101,6 +101,7 @@ class TagComplianceJob:
             policy=config.policy,
             failures=sweep.failures,
             findings=sort_findings(findings),
+            names={p.arn: p.name for profiles in sweep.by_region.values() for p in profiles},
         )
         previous = AlertState.from_json(self._store.get(STATE_KEY)) if self._store else AlertState()
         decision = decide_alert(facts.findings, facts.failures, previous, now, config.digest_interval)
