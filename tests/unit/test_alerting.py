@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from bedrock_governance.alerting import AlertReason, AlertState, decide_alert
 from bedrock_governance.models import RegionFailure
+from bedrock_governance.tag_alert import SweepFacts, subject
 from bedrock_governance.tag_policy import ProfileFinding, TagPolicy, evaluate_profile
 from tests.unit.factories import profile
 
@@ -85,3 +86,14 @@ def test_state_survives_a_json_round_trip() -> None:
     assert AlertState.from_json(state.to_json()) == state
     assert AlertState.from_json({"version": 99}) == AlertState()
     assert AlertState.from_json(None) == AlertState()
+
+
+def test_the_subject_says_what_the_news_is() -> None:
+    a, b = finding("a", {}), finding("b", {})
+    state = decide_alert([a, b], [], AlertState(), NOW, WEEK).next_state
+    facts = SweepFacts(NOW, ("us-east-1",), 2, POLICY, (), (a,))
+    fixed = decide_alert([a], [], state, NOW + timedelta(hours=1), WEEK)
+    assert subject(facts, fixed) == "Bedrock tag violations: 1 resolved, 1 open (1 region)"
+    failure = RegionFailure("eu-west-1", "AccessDeniedException", "denied")
+    failed = decide_alert([a, b], [failure], state, NOW + timedelta(hours=1), WEEK)
+    assert subject(facts, failed) == "Bedrock tag violations: 1 region not checked, 1 open (1 region)"

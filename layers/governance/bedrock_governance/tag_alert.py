@@ -59,7 +59,13 @@ def subject(facts: SweepFacts, decision: AlertDecision) -> str:
     if decision.reason is AlertReason.DIGEST:
         return f"Bedrock tag compliance digest: {bad:,} of {facts.checked:,} profiles non-compliant ({regions})"
     fresh = len(decision.new) + len(decision.changed)
-    return f"Bedrock tag violations: {fresh:,} new or changed, {bad:,} open ({regions})"
+    if fresh:
+        news = f"{fresh:,} new or changed"
+    elif decision.resolved:
+        news = f"{len(decision.resolved):,} resolved"
+    else:
+        news = f"{_plural(len(decision.new_failures), 'region')} not checked"
+    return f"Bedrock tag violations: {news}, {bad:,} open ({regions})"
 
 
 def render(facts: SweepFacts, decision: AlertDecision, limit: int, full_report_uri: str | None = None) -> Notification:
