@@ -26,4 +26,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     job = IdleProfileJob.from_config(config, ClientFactory(), dry_run=flag(event, "dryRun"))
     result = job.run(now=run_time(event, datetime.now(UTC)))
     record_idle_profiles(metrics, result)
+    # A message that could not be sent fails the invocation (alarm), after the work is done and counted.
+    result.raise_if_alert_failed()
     return result.summary()

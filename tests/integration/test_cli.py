@@ -17,6 +17,7 @@ from embedded_aws.calls import ApiCalls, count_api_calls
 from embedded_aws.faults import Fault, inject_faults
 from embedded_aws.seed import ALLOWED_TAG_VALUES, Compliance, Estate, EstateSpec, Usage, seed_estate
 from embedded_aws.server import start_server
+from tests.integration.test_hardening_support import recorded_backoff
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 REGIONS = "us-east-1,eu-central-1,ap-southeast-2"
@@ -149,7 +150,7 @@ def test_profiles_restore_recreates_from_a_record_file(estate: Estate, tmp_path:
     assert "NEW ARN" in out
 
 
-def test_errors_are_one_clear_line(estate: Estate) -> None:
+def test_errors_are_one_clear_line(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
     code, _, err = run("check", "tags", "--region", "us-east-1", "--regions", "us-east-1,mars-north-1")
     assert code == EXIT_USAGE
     assert err.startswith("bedrock-governance: error: unknown region 'mars-north-1'")
@@ -167,10 +168,11 @@ def test_errors_are_one_clear_line(estate: Estate) -> None:
         "bedrock-governance: error: access denied: bedrock:CreateInferenceProfile: User is not authorized"
     )
 
-    with inject_faults(Fault("sts", "GetCallerIdentity", "Throttling", 400)):
+    with recorded_backoff(monkeypatch) as backoff, inject_faults(Fault("sts", "GetCallerIdentity", "Throttling", 400)):
         code, _, err = run("sync", "budgets", "--region", "us-east-1")
     assert code == EXIT_FAILURE
     assert "throttled by AWS even after retries" in err
+    assert len(backoff.delays) >= 7  # the one retry policy tried 8 times before giving up
 
 
 def test_no_credentials_is_said_plainly(monkeypatch: pytest.MonkeyPatch) -> None:

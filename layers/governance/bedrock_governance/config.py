@@ -26,8 +26,11 @@ from bedrock_governance.budget_policy import (
 from bedrock_governance.errors import ConfigError
 from bedrock_governance.tag_policy import TagPolicy
 
-TAG_KEY_PATTERN: Final = re.compile(r"^[a-zA-Z0-9\s._:/=+@-]{1,128}$")
-TAG_VALUE_PATTERN: Final = re.compile(r"^[a-zA-Z0-9\s._:/=+@-]{0,256}$")
+# AWS's tag character set is letters, digits and spaces in any script plus _.:/=+-@ (Bedrock's own
+# API model lists only ASCII letters): settings accept the wider set, so a value that AWS holds is
+# never refused at start. \w is Unicode letters, digits and _ in Python.
+TAG_KEY_PATTERN: Final = re.compile(r"^[\w\s.:/=+@-]{1,128}$")
+TAG_VALUE_PATTERN: Final = re.compile(r"^[\w\s.:/=+@-]{0,256}$")
 REGION_PATTERN: Final = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 TOPIC_ARN_PATTERN: Final = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 BUCKET_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

@@ -221,6 +221,8 @@ class CostReportJob:
                 "problems": [problem.describe() for problem in problems],
             },
         )
+        # The whole report is in the logs whatever happens to the publish below.
+        logger.info("Cost report", extra={"report": dict(notification.document)})
         alert_id: str | None = None
         message_id: str | None = None
         if alert is not None and self._alert_publisher:

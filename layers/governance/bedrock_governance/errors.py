@@ -16,6 +16,11 @@ class ConfigError(GovernanceError):
         super().__init__(f"Invalid setting {setting}: {problem}")
 
 
+class AlertNotPublished(GovernanceError):
+    """A run finished its work but its message could not be sent. Raised last, so the invocation
+    fails and the Errors alarm fires, after everything the run did is done, logged and counted."""
+
+
 class AwsError(GovernanceError):
     """An AWS call failed. Subclasses say how; ``code`` keeps AWS's own error code."""
 

@@ -30,7 +30,7 @@ from bedrock_governance.aws.sns import SnsPublisher
 from bedrock_governance.aws.tagging import TagReader
 from bedrock_governance.config import IdleConfig
 from bedrock_governance.deletion_records import DeletionRecord, build_record, copy_source_for
-from bedrock_governance.errors import AwsError, Conflict, NotFound
+from bedrock_governance.errors import AlertNotPublished, AwsError, Conflict, NotFound
 from bedrock_governance.idle import (
     USAGE_HISTORY_DAYS,
     IdleAction,
@@ -114,6 +114,17 @@ class IdleRunResult:
             "IdleAlertsPublished": 1 if self.message_id else 0,
             "IdleAlertsFailed": 1 if self.alert_error else 0,
         }
+
+    def raise_if_alert_failed(self) -> None:
+        """Fail the invocation when the message could not be sent, so the Errors alarm fires.
+
+        Called after the metrics are recorded; every action is done and logged by then. Lambda
+        does not retry the function (MaximumRetryAttempts 0), so no second run deletes anything.
+        """
+        if self.alert_error:
+            raise AlertNotPublished(
+                f"Idle profile alert not published (all actions are done and logged): {self.alert_error}"
+            )
 
     def summary(self) -> dict[str, Any]:
         counts = self.facts.counts()
@@ -419,8 +430,8 @@ class IdleProfileJob:
                 try:
                     message_id = self._publisher.publish(config.alert_topic_arn, notification)
                 except AwsError as error:
-                    # Not raised: a failed invocation is retried, and a retry is a new run that
-                    # could delete up to the cap again. The logs above hold the whole message.
+                    # Not raised here: the result (and its metrics) must get out first. The handler
+                    # raises after recording them; the logs above hold the whole message.
                     alert_error = str(error)
                     logger.error("Idle profile alert could not be published", extra={"error": alert_error})
         return IdleRunResult(

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from bedrock_governance.budget_job import BudgetRunResult
-from bedrock_governance.cost_report_job import CostReportResult
-from bedrock_governance.tag_compliance import TagComplianceResult
+if TYPE_CHECKING:
+    # Types only: each handler imports this module, and importing every job here would make each
+    # function's cold start pay for the other three (see `make bench`).
+    from bedrock_governance.budget_job import BudgetRunResult
+    from bedrock_governance.cost_report_job import CostReportResult
+    from bedrock_governance.idle_job import IdleRunResult
+    from bedrock_governance.tag_compliance import TagComplianceResult
 
 
 def add_counts(metrics: Metrics, counts: Mapping[str, int]) -> None:
@@ -63,8 +68,7 @@ def record_cost_report(metrics: Metrics, result: CostReportResult) -> None:
         )
 
 
-# --- idle profiles (appended; the import sits here so each job's section stays self-contained) ---
-from bedrock_governance.idle_job import IdleRunResult  # noqa: E402
+# --- idle profiles ---
 
 
 def record_idle_profiles(metrics: Metrics, result: IdleRunResult) -> None:
