@@ -495,24 +495,13 @@ class Bench:
         )
 
     def _handler_run(self, stack: Any, logical_id: str) -> HandlerRun:
-        from embedded_aws.lambda_context import log_stream_name, runtime_environment  # noqa: PLC0415
-
         config = stack.function_config(logical_id)
         event = json.loads(
             json.dumps(stack.scheduled_event(logical_id)).replace(
                 "<aws.scheduler.scheduled-time>", self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
             )
         )
-        variables = stack.function_environment(logical_id) | runtime_environment(
-            region=stack.region,
-            function_name=config.function_name,
-            memory_size=config.memory_size,
-            runtime=config.runtime,
-            handler=config.handler,
-            task_root=config.code_dir,
-            log_group=config.log_group,
-            log_stream=log_stream_name(self.now),
-        )
+        variables = stack.invocation_environment(logical_id, self.now)
         # The credentials and endpoint stand in for the role, as in the stack harness.
         variables |= FAKE_CREDENTIALS | {"AWS_ENDPOINT_URL": self.endpoint_url}
         layer = _layer_path(self.build_dir)

@@ -260,6 +260,21 @@ class DeployedStack:
         event: dict[str, Any] = json.loads(found["Target"]["Input"])
         return event
 
+    def invocation_environment(self, logical_id: str, moment: datetime) -> dict[str, str]:
+        """What the handler's process sees: the stack's variables for the function plus the
+        runtime's own (region, function name, memory, log stream of ``moment``...)."""
+        config = self.function_config(logical_id)
+        return self.function_environment(logical_id) | runtime_environment(
+            region=self.region,
+            function_name=config.function_name,
+            memory_size=config.memory_size,
+            runtime=config.runtime,
+            handler=config.handler,
+            task_root=config.code_dir,
+            log_group=config.log_group,
+            log_stream=log_stream_name(moment),
+        )
+
     def invoke(self, logical_id: str, event: Mapping[str, Any], *, now: datetime | None = None) -> Any:
         """Run the function's handler in this process, as Lambda would, and return its response.
 
@@ -275,16 +290,7 @@ class DeployedStack:
         if moment.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         payload = self._fill_scheduler_placeholders(config, json.loads(json.dumps(dict(event))), moment)
-        variables = self.function_environment(logical_id) | runtime_environment(
-            region=self.region,
-            function_name=config.function_name,
-            memory_size=config.memory_size,
-            runtime=config.runtime,
-            handler=config.handler,
-            task_root=config.code_dir,
-            log_group=config.log_group,
-            log_stream=log_stream_name(moment),
-        )
+        variables = self.invocation_environment(logical_id, moment)
         layer_paths = [self._layer_paths[arn] for arn in config.layers if arn in self._layer_paths]
         with (
             lambda_environment(variables),
