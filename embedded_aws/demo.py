@@ -15,7 +15,7 @@ import logging
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -200,7 +200,7 @@ def show_marks(demo: Demo, estate: Estate) -> None:
 def bring_traffic_back(profile: SeededProfile, day: date) -> None:
     """Someone calls the profile again: CloudWatch gets Invocations datapoints for ``day``."""
     history = len(profile.daily_invocations)
-    back = SeededProfile(**{**profile.__dict__, "daily_invocations": (0,) * (history - 1) + (42,)})
+    back = replace(profile, daily_invocations=(0,) * (history - 1) + (42,))
     put_usage(boto3.session.Session(), None, [back], day + timedelta(days=1))
 
 

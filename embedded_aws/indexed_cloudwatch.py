@@ -154,7 +154,8 @@ class _IncludesDimensions:
         return all(d in candidate for d in self.dimensions)
 
 
-def _check_limits(queries: Sequence[dict[str, Any]]) -> None:
+def check_query_limits(queries: Sequence[dict[str, Any]]) -> None:
+    """GetMetricData's own limits, which moto does not enforce: 500 queries, ids as AWS allows."""
     if len(queries) > MAX_QUERIES:
         raise ValidationError(f"The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}.")
     ids = [str(query.get("Id", "")) for query in queries]
@@ -176,7 +177,7 @@ def get_metric_data(
     end_time: datetime,
     scan_by: str = "TimestampAscending",
 ) -> list[dict[str, Any]]:
-    _check_limits(queries)
+    check_query_limits(queries)
     if any("MetricStat" not in query for query in queries):
         return _original_get_metric_data(self, queries, start_time, end_time, scan_by)
     start_time = start_time.replace(microsecond=0)

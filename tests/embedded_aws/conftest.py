@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -19,23 +18,6 @@ ACCOUNT_ID = "123456789012"  # moto's account for any unknown access key
 REGION = "us-east-1"
 
 ShapeCheck = Callable[[Any, str, str], None]
-
-
-@pytest.fixture(autouse=True)
-def fake_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Fake credentials and a fixed region; nothing from the developer's own AWS setup."""
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL") or name in {"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"}:
-            monkeypatch.delenv(name)
-    empty = tmp_path_factory.getbasetemp() / "no-aws-config"
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    # IMDS lookups would try the network before the env credentials are even needed.
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ It wraps moto's backend method, so it applies in-process and to handlers run by 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,8 +22,7 @@ from typing import Any
 from moto.cloudwatch.exceptions import ValidationError
 from moto.cloudwatch.models import CloudWatchBackend
 
-MAX_QUERIES = 500
-QUERY_ID = re.compile(r"[a-z][a-zA-Z0-9_]*")
+from embedded_aws.indexed_cloudwatch import check_query_limits
 
 
 @contextmanager
@@ -41,14 +39,7 @@ def strict_cloudwatch() -> Iterator[list[list[dict[str, Any]]]]:
         scan_by: str = "TimestampAscending",
     ) -> list[dict[str, Any]]:
         asked.append(queries)
-        if len(queries) > MAX_QUERIES:
-            raise ValidationError(f"The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}.")
-        ids = [str(query.get("Id", "")) for query in queries]
-        for query_id in ids:
-            if not QUERY_ID.fullmatch(query_id):
-                raise ValidationError(f"The value {query_id} for parameter MetricDataQueries.member.Id is not valid.")
-        if len(set(ids)) != len(ids):
-            raise ValidationError("The values for parameter id in MetricDataQueries are not unique.")
+        check_query_limits(queries)
         if any("Expression" in query for query in queries):
             raise ValidationError(
                 "strict embedded CloudWatch: metric math and Metrics Insights are not evaluated by moto; "
@@ -69,7 +60,8 @@ def strict_cloudwatch() -> Iterator[list[list[dict[str, Any]]]]:
                     by_id[result["id"]] = result
             finally:
                 del self.get_all_metrics
-        return [by_id[query_id] for query_id in ids if query_id in by_id]
+        # Answers come back in the order of the queries, as AWS returns them.
+        return [by_id[query["Id"]] for query in queries if query["Id"] in by_id]
 
     CloudWatchBackend.get_metric_data = strict_get_metric_data  # type: ignore[method-assign]
     try:

@@ -70,15 +70,6 @@ def _ledger() -> list[CostRow]:
 
 
 @pytest.fixture(autouse=True)
-def _fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BUDGETS", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-
-
-@pytest.fixture(autouse=True)
 def _clock() -> Iterator[None]:
     budgets.set_budget_clock(TODAY)
     yield

@@ -28,15 +28,6 @@ FORECAST_100 = {
 PROJECT_A_FILTER = {"Tags": {"Key": "Project", "Values": ["ProjectA"], "MatchOptions": ["EQUALS"]}}
 
 
-@pytest.fixture(autouse=True)
-def _fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BUDGETS", "AWS_PROFILE", "AWS_SESSION_TOKEN", "MOTO_ACCOUNT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-
-
 @pytest.fixture
 def client() -> Iterator[Any]:
     with embedded_aws():

@@ -109,15 +109,6 @@ TOTAL = "25.4333331"  # 15.40 + 3.50 + 0.2333331 + 5.60 + 0.70
 BY_PROJECT = {"Project$A": "16.1", "Project$B": "3.5", "Project$C": "0.2333331", "Project$": "5.6"}
 
 
-@pytest.fixture(autouse=True)
-def _fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CE", "AWS_PROFILE", "AWS_SESSION_TOKEN", "MOTO_ACCOUNT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-
-
 @pytest.fixture
 def ce() -> Iterator[Any]:
     """A Cost Explorer client on a fresh embedded AWS whose ledger holds :data:`LEDGER`."""
