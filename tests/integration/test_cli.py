@@ -17,7 +17,7 @@ from embedded_aws.calls import ApiCalls, count_api_calls
 from embedded_aws.faults import Fault, inject_faults
 from embedded_aws.seed import ALLOWED_TAG_VALUES, Compliance, Estate, EstateSpec, Usage, seed_estate
 from embedded_aws.server import start_server
-from tests.integration.test_hardening_support import recorded_backoff
+from tests.integration.support import recorded_backoff
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 REGIONS = "us-east-1,eu-central-1,ap-southeast-2"
@@ -73,6 +73,17 @@ def test_check_idle_is_read_only_by_default(estate: Estate, calls: ApiCalls) -> 
     assert calls.writes() == {}
     tagging = boto3.client("resourcegroupstaggingapi", region_name="us-east-1")
     assert tagging.get_resources(TagFilters=[{"Key": "governance:idle-since"}])["ResourceTagMappingList"] == []
+
+
+def test_check_idle_fails_on_findings_only_when_asked(estate: Estate) -> None:
+    argv = ["check", "idle", "--region", "us-east-1", "--regions", REGIONS, "--at", NOW.isoformat(), "--json"]
+    code, out, _ = run(*argv, "--fail-on-findings")
+    assert code == EXIT_FINDINGS
+    marked = {o["name"] for o in json.loads(out)["report"]["profiles"] if o["action"] == "mark"}
+    assert marked == {p.name for p in estate.where(usage=Usage.IDLE)}
+    young_only = ["--idle-days", "180"]  # every seeded profile is younger than 180 days: none can be idle
+    code, _, _ = run(*argv, *young_only, "--fail-on-findings")
+    assert code == EXIT_OK
 
 
 def test_check_idle_apply_writes_marks_only(estate: Estate, calls: ApiCalls) -> None:

@@ -14,7 +14,7 @@ from bedrock_governance.models import IDLE_SINCE_TAG
 from embedded_aws.faults import Fault, inject_faults
 from embedded_aws.inbox import sent_messages
 from embedded_aws.seed import ALLOWED_TAG_VALUES, Compliance, EstateSpec, Usage, seed_estate
-from tests.integration.test_hardening_support import OTHER_REGION, REGION, REGIONS, alerts, run, tags_of
+from tests.integration.support import OTHER_REGION, REGION, REGIONS, alerts, run, tags_of
 
 if TYPE_CHECKING:
     from embedded_aws.stack import DeployedStack

@@ -20,7 +20,7 @@ from bedrock_governance.models import IDLE_SINCE_TAG, KEEP_TAG
 from embedded_aws.bedrock import set_profile_created_at, set_profile_in_use
 from embedded_aws.faults import Fault, inject_faults
 from embedded_aws.seed import ALLOWED_TAG_VALUES
-from tests.integration.test_hardening_support import (
+from tests.integration.support import (
     ACCOUNT,
     REGION,
     alerts,

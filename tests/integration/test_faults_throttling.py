@@ -24,7 +24,7 @@ from embedded_aws import embedded_aws
 from embedded_aws.faults import inject_faults
 from embedded_aws.inbox import sent_messages
 from embedded_aws.seed import ALLOWED_TAG_VALUES, EstateSpec, Usage, seed_estate
-from tests.integration.test_hardening_support import (
+from tests.integration.support import (
     REGIONS,
     SERVICES_BY_FUNCTION,
     deploy,

@@ -21,7 +21,7 @@ from bedrock_governance.models import IDLE_SINCE_TAG
 from bedrock_governance.notify import SNS_MAX_MESSAGE_BYTES
 from embedded_aws import bedrock as embedded_bedrock
 from embedded_aws.bedrock import backend_for, set_profile_created_at
-from tests.integration.test_hardening_support import ACCOUNT, REGION, alerts, create_profile, run, tags_of
+from tests.integration.support import ACCOUNT, REGION, alerts, create_profile, run, tags_of
 
 if TYPE_CHECKING:
     from embedded_aws.stack import DeployedStack

@@ -22,7 +22,7 @@ from bedrock_governance.models import IDLE_SINCE_TAG
 from embedded_aws.calls import ApiCalls
 from embedded_aws.inbox import sent_messages
 from embedded_aws.seed import ALLOWED_TAG_VALUES, EstateSpec, Usage, seed_estate
-from tests.integration.test_hardening_support import REGIONS, run
+from tests.integration.support import REGIONS, run
 
 if TYPE_CHECKING:
     from embedded_aws.stack import DeployedStack

@@ -21,7 +21,7 @@ from embedded_aws.calls import ApiCalls
 from embedded_aws.costexplorer import set_cost_allocation_tags
 from embedded_aws.seed import ALLOWED_TAG_VALUES, EstateSpec, Usage, seed_estate
 from embedded_aws.stack import StackError, deploy_stack
-from tests.integration.test_hardening_support import (
+from tests.integration.support import (
     ACCOUNT,
     FUNCTIONS,
     REGION,

@@ -48,6 +48,7 @@ from bedrock_governance.errors import (
     ServiceUnavailable,
     Throttled,
 )
+from bedrock_governance.idle import IDLE_ACTIONS
 from bedrock_governance.idle_job import IdleProfileJob
 from bedrock_governance.notify import Notification
 from bedrock_governance.profile_source import resolve_copy_source
@@ -165,7 +166,7 @@ def check_idle(ctx: Context) -> int:
     )
     result = job.run(_now(args))
     _emit(ctx, result.notification, result.summary(), "No idle application inference profiles.")
-    idle = [o for o in result.outcomes if o.action.value not in {"leave", "young", "exempt", "not-governed"}]
+    idle = [o for o in result.outcomes if o.action in IDLE_ACTIONS]
     return EXIT_FINDINGS if args.fail_on_findings and idle else _region_exit(result.failures)
 
 

@@ -46,6 +46,12 @@ class IdleAction(StrEnum):
     DEFERRED = "deferred"  # eligible, but MaxDeletionsPerRun was reached
 
 
+# Decisions that mean "this profile is idle": what a person (or a CI check) is told about.
+IDLE_ACTIONS: Final = frozenset(
+    {IdleAction.MARK, IdleAction.WAIT, IdleAction.DELETE, IdleAction.WOULD_DELETE, IdleAction.DEFERRED}
+)
+
+
 @dataclass(frozen=True)
 class IdleSettings:
     idle_days: int
