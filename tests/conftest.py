@@ -5,6 +5,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests judge the code, not the machine: a busy 2-core CI box must not fail them on time.
+# Derandomized, so a run on CI is the run a developer gets locally.
+settings.register_profile("project", deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+settings.load_profile("project")
 
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
