@@ -24,6 +24,7 @@ from bedrock_governance.budget_policy import (
 )
 from bedrock_governance.models import RegionFailure
 from bedrock_governance.notify import Notification
+from bedrock_governance.text import shell_word, visible_text
 
 STATE_VERSION: Final = 1
 RULE: Final = "=" * 72
@@ -122,12 +123,19 @@ def attention_items(facts: BudgetRunFacts) -> tuple[Attention, ...]:
     for orphan in facts.kept_orphans:
         if not orphan.judged:
             continue  # the region failure above says why; nothing to do about the budget itself
+        try:
+            # Budget names may hold spaces, quotes, $( ): the command quotes them (one line, exact name).
+            command = (
+                f"run aws budgets delete-budget --account-id {shell_word(facts.account_id)} "
+                f"--budget-name {shell_word(orphan.name)}"
+            )
+        except ValueError:  # a NUL character: no command line can carry it
+            command = "delete it in the AWS Budgets console"
         items.append(
             Attention(
                 f"orphan:{orphan.name}",
                 "orphan",
-                f"Budget {orphan.name}: {orphan.reason}. To delete it: deploy with BudgetCleanup=true, or run "
-                f"aws budgets delete-budget --account-id {facts.account_id} --budget-name {orphan.name}",
+                f"Budget {orphan.name}: {orphan.reason}. To delete it: deploy with BudgetCleanup=true, or {command}",
             )
         )
     for conflict in facts.conflicts:
@@ -244,8 +252,9 @@ def subject(facts: BudgetRunFacts, attention: Sequence[Attention]) -> str:
 
 
 def _change_block(change: AppliedChange) -> list[str]:
-    project = f"  (project {change.project})" if change.project else ""
-    return [f"  {change.name}{project}", *(f"    - {reason}" for reason in change.reasons)]
+    # Names and reasons carry project tag values, which may hold newlines: escaped, one line each.
+    project = f"  (project {visible_text(change.project)})" if change.project else ""
+    return [f"  {visible_text(change.name)}{project}", *(f"    - {visible_text(reason)}" for reason in change.reasons)]
 
 
 def render(
@@ -259,7 +268,7 @@ def render(
     only_configured = [p for p in facts.configured_projects if not facts.projects.get(p)]
     total_projects = on_profiles + len(only_configured)
     heading = "Bedrock project budgets" + (" - dry run, nothing was changed" if facts.dry_run else "")
-    subscribers = ", ".join(s.describe() for s in facts.subscribers)
+    subscribers = ", ".join(visible_text(s.describe()) for s in facts.subscribers)
     lines = [
         heading,
         f"{facts.now:%a %d %b %Y %H:%M} UTC",
@@ -269,14 +278,16 @@ def render(
         f"{len(only_configured)} only in ProjectBudgetsUSD.",
         f"Budgets already in step: {facts.in_step}. Created: {facts.count('created')}. "
         f"Updated: {facts.count('updated')}. Deleted: {facts.count('deleted')}.",
-        f"Each budget counts spend tagged Project=<project> on the services {', '.join(facts.service_names)}.",
+        f"Each budget counts spend tagged Project=<project> on the services "
+        f"{', '.join(map(visible_text, facts.service_names))}.",
         f"Alerts: {', '.join(spec.describe() for spec in facts.thresholds)} of the monthly limit, to {subscribers}.",
         "",
     ]
     if facts.cost_tags and facts.cost_tags.activated:
         verb = "Would activate" if facts.dry_run else "Activated"
         lines += [
-            f"{verb} cost allocation tags: {', '.join(facts.cost_tags.activated)}. Spend is grouped by them from",
+            f"{verb} cost allocation tags: {', '.join(map(visible_text, facts.cost_tags.activated))}. Spend is grouped "
+            "by them from",
             "today on; earlier spend only after a backfill (aws ce start-cost-allocation-tag-backfill).",
             "",
         ]
@@ -303,7 +314,7 @@ def render(
         lines.append(f"NEEDS ATTENTION ({len(attention):,}, {fresh:,} new)")
         for item in visible_attention:
             marker = "[new] " if item.key in new_attention else ""
-            lines.append(f"  - {marker}{item.text}")
+            lines.append(f"  - {marker}{visible_text(item.text)}")
             attention_docs.append(
                 {"key": item.key, "kind": item.kind, "text": item.text, "new": item.key in new_attention}
             )

@@ -34,6 +34,7 @@ from bedrock_governance.cost_report import (
     cents,
 )
 from bedrock_governance.notify import Notification, money, table
+from bedrock_governance.text import visible_text
 
 RULE: Final = "=" * 78
 TEXT_WIDTH: Final = 100
@@ -98,6 +99,11 @@ def _clip(text: str, width: int = LABEL_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+def _label(line: SpendLine, report: CostReport) -> str:
+    """A line's name for the text body: tag values may hold newlines, so they are escaped (:func:`visible_text`)."""
+    return visible_text(line.label(report.tag_key))
+
+
 def subject(report: CostReport) -> str:
     """``Bedrock spend 16-22 Nov 2026: $1,234.56 (+12% w/w)`` - ASCII, well under SNS's 100 characters."""
     head = f"Bedrock spend {report.week.label()}"
@@ -140,8 +146,9 @@ def shown_flags(report: CostReport, limit: int) -> tuple[tuple[Flag, ...], int]:
 def _flag_lines(flags: Sequence[Flag]) -> list[str]:
     lines: list[str] = []
     for flag in flags:
-        lines += textwrap.wrap(flag.message, TEXT_WIDTH, initial_indent="  * ", subsequent_indent="    ")
-        for step in flag.how_to:
+        message = visible_text(flag.message)
+        lines += textwrap.wrap(message, TEXT_WIDTH, initial_indent="  * ", subsequent_indent="    ")
+        for step in map(visible_text, flag.how_to):
             if step.startswith("aws "):
                 lines.append(f"      {step}")  # a command stays on one line so it can be copied
             else:
@@ -151,7 +158,7 @@ def _flag_lines(flags: Sequence[Flag]) -> list[str]:
 
 def _spend_row(line: SpendLine, report: CostReport) -> tuple[str, ...]:
     return (
-        _clip(line.label(report.tag_key)),
+        _clip(_label(line, report)),
         money(line.this_week, report.currency),
         money(line.previous_week, report.currency),
         signed_money(line.change, report.currency),
@@ -168,7 +175,7 @@ def _with_total_rule(text: str) -> list[str]:
 
 def _project_table(report: CostReport, shown: Sequence[SpendLine]) -> list[str]:
     headers = (
-        report.tag_key,
+        visible_text(report.tag_key),
         report.week.column_label(),
         report.previous_week.column_label(),
         "Change",
@@ -186,7 +193,7 @@ def _service_table(report: CostReport) -> list[str]:
     total = report.total.this_week
     rows: list[tuple[str, ...]] = [
         (
-            line.key or "",
+            visible_text(line.key or ""),
             money(line.this_week, report.currency),
             money(line.previous_week, report.currency),
             signed_money(line.change, report.currency),
@@ -203,8 +210,8 @@ def _trend_table(report: CostReport, shown: Sequence[SpendLine]) -> list[str]:
     if any(report.untagged.weekly):
         lines.append(report.untagged)
     lines.append(report.total)
-    rows = [(_clip(line.label(report.tag_key), 24), *(compact_money(v) for v in line.weekly)) for line in lines]
-    headers = (report.tag_key, *(week.short_label() for week in report.weeks))
+    rows = [(_clip(_label(line, report), 24), *(compact_money(v) for v in line.weekly)) for line in lines]
+    headers = (visible_text(report.tag_key), *(week.short_label() for week in report.weeks))
     return _with_total_rule(table(headers, rows, right_align=frozenset(range(1, len(report.weeks) + 1))))
 
 
@@ -212,14 +219,17 @@ def _mover_lines(report: CostReport) -> list[str]:
     rows: list[tuple[str, ...]] = [
         (
             f"{index}.",
-            _clip(line.label(report.tag_key)),
+            _clip(_label(line, report)),
             signed_money(line.change, report.currency),
             percent_text(line.change_percent, current=line.this_week),
             f"{money(line.previous_week, report.currency)} -> {money(line.this_week, report.currency)}",
         )
         for index, line in enumerate(report.movers, start=1)
     ]
-    return ["  " + row for row in table(("", report.tag_key, "Change", "%", "Week before -> week"), rows).splitlines()]
+    return [
+        "  " + row
+        for row in table(("", visible_text(report.tag_key), "Change", "%", "Week before -> week"), rows).splitlines()
+    ]
 
 
 def _budget_sort_key(budget: BudgetLine) -> tuple[int, Decimal, str]:
@@ -230,7 +240,7 @@ def _budget_sort_key(budget: BudgetLine) -> tuple[int, Decimal, str]:
 def _budget_table(budgets: Sequence[BudgetLine], tag_key: str) -> list[str]:
     rows: list[tuple[str, ...]] = [
         (
-            _clip(budget.project if budget.project is not None else budget.budget_name, 28),
+            _clip(visible_text(budget.project if budget.project is not None else budget.budget_name), 28),
             money(budget.limit, budget.unit),
             "-" if budget.actual is None else money(budget.actual, budget.unit),
             "-" if budget.used_percent is None else f"{budget.used_percent.quantize(Decimal(1), ROUND_HALF_UP)}%",
@@ -242,7 +252,7 @@ def _budget_table(budgets: Sequence[BudgetLine], tag_key: str) -> list[str]:
         )
         for budget in budgets
     ]
-    headers = (tag_key, "Budget", "Spent", "Used", "Forecast", "F/cast %", "Status")
+    headers = (visible_text(tag_key), "Budget", "Spent", "Used", "Forecast", "F/cast %", "Status")
     return table(headers, rows, right_align=frozenset({1, 2, 3, 4, 5})).splitlines()
 
 
@@ -259,7 +269,7 @@ def _headline(report: CostReport) -> list[str]:
             "Change:".ljust(34)
             + signed_money(total.change, report.currency).rjust(14)
             + f"  ({percent_text(total.change_percent, current=total.this_week)})",
-            f"{report.tag_key} values with spend:".ljust(34) + f"{len(report.projects):,}".rjust(14),
+            f"{visible_text(report.tag_key)} values with spend:".ljust(34) + f"{len(report.projects):,}".rjust(14),
             "",
         ]
     if report.status is ReportStatus.DATA_UNAVAILABLE:
@@ -269,16 +279,16 @@ def _headline(report: CostReport) -> list[str]:
 
 def _spend_sections(report: CostReport, limit: int, files: ReportFiles | None) -> list[str]:
     shown, omitted = report.projects[:limit], report.projects[limit:]
-    lines = [f"SPEND BY {report.tag_key.upper()} (weeks from Monday)", *_project_table(report, shown)]
+    lines = [f"SPEND BY {visible_text(report.tag_key.upper())} (weeks from Monday)", *_project_table(report, shown)]
     if omitted:
         rest = sum((line.this_week for line in omitted), ZERO)
-        where = f" All of them are in {files.csv_uri}." if files and files.csv_uri else ""
+        where = f" All of them are in {visible_text(files.csv_uri)}." if files and files.csv_uri else ""
         lines.append(
-            f"... and {len(omitted):,} more {report.tag_key} values ({money(rest, report.currency)} in "
+            f"... and {len(omitted):,} more {visible_text(report.tag_key)} values ({money(rest, report.currency)} in "
             f"{report.week.label()}), left out to keep this message within SNS limits.{where}"
         )
     if report.quiet_projects:
-        names = ", ".join(line.key or "" for line in report.quiet_projects[:10])
+        names = ", ".join(visible_text(line.key or "") for line in report.quiet_projects[:10])
         more = len(report.quiet_projects) - 10
         lines.append(
             f"No spend in the last two weeks, some earlier: {names}" + (f" and {more:,} more." if more > 0 else ".")
@@ -310,28 +320,32 @@ def _budget_section(report: CostReport, limit: int) -> list[str]:
 def _files_section(report: CostReport, files: ReportFiles) -> list[str]:
     lines = ["FULL REPORT"]
     if files.html_uri:
-        lines.append(f"  HTML with charts: {files.html_uri}")
+        lines.append(f"  HTML with charts: {visible_text(files.html_uri)}")
     if files.html_console_url:
-        lines.append(f"  (open in the S3 console: {files.html_console_url})")
+        lines.append(f"  (open in the S3 console: {visible_text(files.html_console_url)})")
     if files.csv_uri:
-        lines.append(f"  CSV, every {report.tag_key} and service by week: {files.csv_uri}")
+        lines.append(f"  CSV, every {visible_text(report.tag_key)} and service by week: {visible_text(files.csv_uri)}")
     if files.problem:
-        lines.append(f"  Not written: {files.problem}")
+        lines.append(f"  Not written: {visible_text(files.problem)}")
     return [*lines, ""]
 
 
 def render_text(report: CostReport, limit: int, files: ReportFiles | None = None) -> str:
     lines = [
-        f"Bedrock spend by {report.tag_key} - week {report.week.label()}",
+        f"Bedrock spend by {visible_text(report.tag_key)} - week {report.week.label()}",
         f"Monday to Sunday, Cost Explorer days (UTC). Compiled {report.generated_at:%a %d %b %Y %H:%M} "
-        f"{report.timezone_name}.",
+        f"{visible_text(report.timezone_name)}.",
         RULE,
         "",
         *_headline(report),
     ]
     if report.flags:
         flags, omitted = shown_flags(report, limit)
-        more = [f"  * ... and {omitted:,} more {report.tag_key} values that appeared or vanished."] if omitted else []
+        more = (
+            [f"  * ... and {omitted:,} more {visible_text(report.tag_key)} values that appeared or vanished."]
+            if omitted
+            else []
+        )
         lines += ["FLAGS", *_flag_lines(flags), *more, ""]
     if report.has_figures and report.total.window_total:
         lines += _spend_sections(report, limit, files)
@@ -342,7 +356,8 @@ def render_text(report: CostReport, limit: int, files: ReportFiles | None = None
     lines += [
         "--",
         f"Sent by the Bedrock governance CostReportFunction. Figures are Cost Explorer {COST_METRIC} of every",
-        f"Bedrock service name, Marketplace models included, grouped by the cost allocation tag {report.tag_key}.",
+        "Bedrock service name, Marketplace models included, grouped by the cost allocation tag "
+        f"{visible_text(report.tag_key)}.",
         "Programs subscribed over SQS, Lambda or HTTPS receive this report as JSON.",
     ]
     return "\n".join(lines)
@@ -471,7 +486,7 @@ def render_access_alert(report: CostReport, problems: Sequence[SourceProblem]) -
         f"The weekly Bedrock cost report for {report.week.label()} could not read {' and '.join(sources)}.",
         "",
         "What was refused:",
-        *(f"  - {problem.describe()}" for problem in problems),
+        *(f"  - {visible_text(problem.describe())}" for problem in problems),
         "",
         "Consequence:",
         "  - No figures in this week's report."
@@ -508,9 +523,14 @@ def render_access_alert(report: CostReport, problems: Sequence[SourceProblem]) -
 # --------------------------------------------------------------------------- CSV
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list); tag values may
+# start with any of them, tab and carriage return included (Bedrock's tag pattern allows \s).
+_FORMULA_STARTS: Final = frozenset("=+-@\t\r")
+
+
 def _csv_cell(text: str) -> str:
-    """Tag values may start with = + - @: keep spreadsheets from running them as formulas."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+    """Keep spreadsheets from running a value as a formula: a leading quote makes it text."""
+    return f"'{text}" if text[:1] in _FORMULA_STARTS else text
 
 
 def render_csv(report: CostReport) -> str:
@@ -536,7 +556,7 @@ def render_csv(report: CostReport) -> str:
             [
                 cell.week.start.isoformat(),
                 cell.week.last_day.isoformat(),
-                report.tag_key,
+                _csv_cell(report.tag_key),
                 _csv_cell(cell.project or ""),
                 "true" if cell.project is None else "false",
                 _csv_cell(cell.service),

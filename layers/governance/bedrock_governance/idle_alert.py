@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from bedrock_governance.idle import IdleAction, IdleOutcome, IdleSettings, OutcomeStatus
+from bedrock_governance.idle import BreakerTrip, IdleAction, IdleOutcome, IdleSettings, OutcomeStatus
 from bedrock_governance.models import KEEP_TAG, RegionFailure
 from bedrock_governance.notify import Notification
+from bedrock_governance.text import shell_word, visible_text
 
 RULE: Final = "=" * 72
 CAP_BANNER: Final = "!" * 72
@@ -28,6 +28,7 @@ class IdleRunFacts:
     outcomes: tuple[IdleOutcome, ...]
     failures: tuple[RegionFailure, ...]
     read_only: bool = False  # decisions reported, no tag written (command line)
+    breaker_trips: tuple[BreakerTrip, ...] = ()  # regions where the circuit breaker held everything
 
     def of(self, action: IdleAction, *statuses: OutcomeStatus) -> tuple[IdleOutcome, ...]:
         return tuple(o for o in self.outcomes if o.action is action and (not statuses or o.status in statuses))
@@ -77,6 +78,7 @@ class IdleRunFacts:
             "deletionsNotDone": len([o for o in self.of(IdleAction.DELETE) if not o.succeeded]),
             "wouldDelete": len(self.of(IdleAction.WOULD_DELETE)),
             "deferredByCap": len(self.of(IdleAction.DEFERRED)),
+            "heldByBreaker": len(self.of(IdleAction.HELD)),
             "actionsFailed": len([o for o in self.outcomes if o.status is OutcomeStatus.FAILED]),
             "failedRegions": len(self.failures),
         }
@@ -90,6 +92,7 @@ class IdleRunFacts:
             or self.of(IdleAction.DELETE)
             or self.of(IdleAction.WOULD_DELETE)
             or self.cap_reached
+            or self.breaker_trips
             or self.problems
             or self.failures
         )
@@ -101,26 +104,33 @@ def _plural(count: int, word: str) -> str:
 
 def _keep_command(outcome: IdleOutcome) -> str:
     profile = outcome.decision.profile
-    tag = shlex.quote(f"key={KEEP_TAG},value=true")
-    return f"aws bedrock tag-resource --region {profile.region} --resource-arn {profile.arn} --tags {tag}"
+    tag = shell_word(f"key={KEEP_TAG},value=true")
+    try:
+        region, arn = shell_word(profile.region), shell_word(profile.arn)
+    except ValueError:  # a NUL character: no command line can carry it
+        return f"tag it {KEEP_TAG}=true in the console (its ARN cannot be passed to a shell command)"
+    return f"aws bedrock tag-resource --region {region} --resource-arn {arn} --tags {tag}"
 
 
 def _block(index: int, outcome: IdleOutcome, *, keep_hint: bool) -> list[str]:
     decision = outcome.decision
     profile = decision.profile
+    # Every AWS-supplied value goes through visible_text(): a newline in a tag value must not add lines.
+    owner = visible_text(decision.owner or "") or "(no Owner tag)"
+    project = visible_text(decision.project or "") or "(no Project tag)"
     lines = [
-        f"[{index}] {profile.name}  ({profile.region})",
-        f"    {profile.arn}",
-        f"    Owner: {decision.owner or '(no Owner tag)'}   Project: {decision.project or '(no Project tag)'}",
-        f"    Last use: {decision.last_use_text()}",
+        f"[{index}] {visible_text(profile.name)}  ({visible_text(profile.region)})",
+        f"    {visible_text(profile.arn)}",
+        f"    Owner: {owner}   Project: {project}",
+        f"    Last use: {visible_text(decision.last_use_text())}",
     ]
     if decision.idle_since and decision.eligible_on:
         lines.append(f"    Idle since: {decision.idle_since}; eligible for deletion on {decision.eligible_on}")
-    lines.append(f"    Why: {decision.reason}")
+    lines.append(f"    Why: {visible_text(decision.reason)}")
     if outcome.detail:
-        lines.append(f"    Result: {outcome.status.value}: {outcome.detail}")
+        lines.append(f"    Result: {outcome.status.value}: {visible_text(outcome.detail)}")
     if outcome.record_uri:
-        lines.append(f"    Deletion record (to re-create it): {outcome.record_uri}")
+        lines.append(f"    Deletion record (to re-create it): {visible_text(outcome.record_uri)}")
     if keep_hint:
         lines.append(f"    To keep it: use it, or exempt it: {_keep_command(outcome)}")
     lines.append("")
@@ -145,6 +155,7 @@ def sections(facts: IdleRunFacts) -> list[Section]:
         ("newlyIdle", f"NEWLY IDLE: {'to be marked' if ro else 'marked'}, owners please act", facts.newly_idle, True),
         ("unmarked", "MARK TO BE REMOVED" if ro else "MARK REMOVED", facts.unmarked, False),
         ("problems", "COULD NOT BE HANDLED", other_problems, False),
+        ("held", "HELD BY THE CIRCUIT BREAKER: not marked, not deleted", facts.of(IdleAction.HELD), False),
         ("stillIdle", "STILL IDLE, within the grace period", facts.still_idle, True),
     ]
     return [section for section in candidates if section[2]]
@@ -167,6 +178,8 @@ def subject(facts: IdleRunFacts) -> str:
     ]
     text = ", ".join(part for part in parts if part) or "nothing to report"
     prefix = "[DELETION CAP REACHED] " if facts.cap_reached else ""
+    if facts.breaker_trips:
+        prefix = f"[CIRCUIT BREAKER: {len(facts.breaker_trips)} region(s) held] {prefix}"
     mode = " (dry run)" if facts.settings.dry_run else ""
     return f"{prefix}Bedrock idle profiles{mode}: {text}"
 
@@ -176,6 +189,15 @@ def render(facts: IdleRunFacts, limit: int) -> Notification:
     settings = facts.settings
     counts = facts.counts()
     lines: list[str] = []
+    if facts.breaker_trips:
+        lines += [
+            CAP_BANNER,
+            "CIRCUIT BREAKER: too many profiles looked newly idle at once, which is what a misread looks like",
+            "(CloudWatch data missing, a clock far off). Nothing was marked or deleted in these regions:",
+            *[f"  {trip.describe()}" for trip in facts.breaker_trips],
+            CAP_BANNER,
+            "",
+        ]
     if facts.cap_reached:
         lines += [
             CAP_BANNER,
@@ -215,7 +237,7 @@ def render(facts: IdleRunFacts, limit: int) -> Notification:
     ]
     if facts.failures:
         lines.append("REGIONS NOT CHECKED (nothing was marked or deleted there)")
-        lines += [f"  {failure.describe()}" for failure in facts.failures]
+        lines += [f"  {visible_text(failure.describe())}" for failure in facts.failures]
         lines.append("")
 
     shown = 0
@@ -251,6 +273,7 @@ def render(facts: IdleRunFacts, limit: int) -> Notification:
         },
         "regions": list(facts.regions),
         "deletionCapReached": facts.cap_reached,
+        "circuitBreaker": [trip.to_dict() for trip in facts.breaker_trips],
         "counts": counts,
         "failedRegions": [
             {"region": f.region, "errorCode": f.error_code, "message": f.message} for f in facts.failures

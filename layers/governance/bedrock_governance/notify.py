@@ -16,6 +16,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Any, Final
 
+from bedrock_governance.text import visible_text
+
 SNS_MAX_MESSAGE_BYTES: Final = 262_144
 SNS_MAX_SUBJECT_CHARS: Final = 100
 # Room for the JSON envelope's own growth and SNS's accounting of attributes.
@@ -25,9 +27,10 @@ JSON_PROTOCOLS: Final = ("sqs", "lambda", "https", "http", "email-json", "fireho
 
 
 def clean_subject(subject: str) -> str:
-    """SNS subjects: ASCII, no line breaks, at most 100 characters."""
+    """SNS subjects: ASCII, no line breaks or control characters, at most 100 characters."""
     ascii_text = unicodedata.normalize("NFKD", subject).encode("ascii", "ignore").decode()
-    single_line = re.sub(r"\s+", " ", ascii_text).strip()
+    # Whitespace runs become one space; the control characters left (\x00, \x1b, \x7f) are spelled out.
+    single_line = visible_text(re.sub(r"\s+", " ", ascii_text).strip())
     if len(single_line) <= SNS_MAX_SUBJECT_CHARS:
         return single_line or "Bedrock governance"
     return single_line[: SNS_MAX_SUBJECT_CHARS - 3].rstrip() + "..."

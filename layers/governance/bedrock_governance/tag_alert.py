@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,7 +12,8 @@ from typing import Any
 from bedrock_governance.alerting import AlertDecision, AlertReason
 from bedrock_governance.models import RegionFailure
 from bedrock_governance.notify import Notification
-from bedrock_governance.tag_policy import ProfileFinding, TagPolicy
+from bedrock_governance.tag_policy import ProfileFinding, TagPolicy, fix_commands
+from bedrock_governance.text import is_ansi_c, shell_word, visible_text
 
 RULE = "=" * 72
 
@@ -28,20 +30,52 @@ class SweepFacts:
     findings: tuple[ProfileFinding, ...]
     names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Name of every profile checked, by ARN: resolved violations are named when still there."""
+    unreadable_state: str | None = None
+    """Why the saved state was not used (it could not be read), or None."""
 
 
 def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
+def _text_fix_commands(finding: ProfileFinding) -> tuple[str, list[str]]:
+    """The "Fix:" heading and the fix commands for the text body, each command on one line."""
+    ansi_c: list[str] = []
+
+    def quote(value: str) -> str:
+        word = shell_word(value)
+        if is_ansi_c(word):
+            ansi_c.append(word)
+        return word
+
+    try:
+        commands = fix_commands(finding.profile, finding.violations, quote)
+    except ValueError:
+        # A NUL character cannot be passed on a command line: show the commands, commented out.
+        commands = fix_commands(finding.profile, finding.violations, lambda value: visible_text(shlex.quote(value)))
+        heading = "    Fix (not runnable as printed: a tag holds a NUL character, which no shell can pass):"
+        return heading, [f"# {command}" for command in commands]
+    if ansi_c:
+        return "    Fix (bash or zsh: $'...' spells out control characters in a tag):", list(commands)
+    return "    Fix:", list(commands)
+
+
 def _finding_block(index: int, finding: ProfileFinding) -> list[str]:
+    # Every AWS-supplied value goes through visible_text(): a newline in a tag value must not add lines.
     profile = finding.profile
-    tags = ", ".join(f"{key}={value}" for key, value in sorted(profile.tags.items())) or "(none)"
-    lines = [f"[{index}] {profile.name}  ({profile.region})", f"    {profile.arn}"]
-    lines += [f"    - {violation.describe()}" for violation in finding.violations]
+    tags = (
+        ", ".join(f"{visible_text(key)}={visible_text(value)}" for key, value in sorted(profile.tags.items()))
+        or "(none)"
+    )
+    lines = [
+        f"[{index}] {visible_text(profile.name)}  ({visible_text(profile.region)})",
+        f"    {visible_text(profile.arn)}",
+    ]
+    lines += [f"    - {visible_text(violation.describe())}" for violation in finding.violations]
     lines.append(f"    Current tags: {tags}")
-    lines.append("    Fix:")
-    lines += [f"      {command}" for command in finding.fix_commands()]
+    heading, commands = _text_fix_commands(finding)
+    lines.append(heading)
+    lines += [f"      {command}" for command in commands]
     lines.append("")
     return lines
 
@@ -81,14 +115,16 @@ def render(facts: SweepFacts, decision: AlertDecision, limit: int, full_report_u
         f"{_plural(len(facts.findings), 'profile')} violate the tag policy: {len(decision.new)} new, "
         f"{len(decision.changed)} changed, {len(decision.unchanged)} unchanged. "
         f"{len(decision.resolved)} resolved since the last alert.",
-        f"Required tags: {', '.join(policy.required_keys)}.",
+        f"Required tags: {', '.join(visible_text(key) for key in policy.required_keys)}.",
     ]
     for key, values in policy.allowed_values.items():
-        lines.append(f"Allowed values for {key}: {', '.join(values)}.")
+        lines.append(f"Allowed values for {visible_text(key)}: {', '.join(visible_text(value) for value in values)}.")
     lines.append("")
+    if facts.unreadable_state:
+        lines += ["SAVED STATE UNREADABLE (so this is a full digest)", f"  {visible_text(facts.unreadable_state)}", ""]
     if facts.failures:
         lines.append("REGIONS NOT CHECKED (their profiles are not in this alert)")
-        lines += [f"  {failure.describe()}" for failure in facts.failures]
+        lines += [f"  {visible_text(failure.describe())}" for failure in facts.failures]
         lines.append("")
 
     shown = 0
@@ -114,11 +150,22 @@ def render(facts: SweepFacts, decision: AlertDecision, limit: int, full_report_u
     if decision.resolved:
         lines.append(f"RESOLVED ({len(decision.resolved):,})")
         lines += [
-            f"  {facts.names[arn]}  {arn}" if arn in facts.names else f"  {arn} (deleted)" for arn in resolved_listed
+            f"  {visible_text(facts.names[arn])}  {visible_text(arn)}"
+            if arn in facts.names
+            else f"  {visible_text(arn)} (deleted)"
+            for arn in resolved_listed
         ]
         if len(resolved_listed) < len(decision.resolved):
             lines.append(f"  ... and {len(decision.resolved) - len(resolved_listed):,} more")
         lines.append("")
+    if decision.ungoverned:
+        # Not resolved: nobody fixed or deleted them, their region is just not swept any more.
+        gone = sorted({arn.split(":")[3] for arn in decision.ungoverned})
+        lines += [
+            f"Dropped {_plural(len(decision.ungoverned), 'earlier finding')} in regions no longer governed "
+            f"({', '.join(gone)}).",
+            "",
+        ]
     lines += [
         "--",
         "Sent by the Bedrock governance TagComplianceFunction. Tags must be exact: keys and values are",
@@ -151,6 +198,8 @@ def render(facts: SweepFacts, decision: AlertDecision, limit: int, full_report_u
         "truncated": omitted > 0 or len(resolved_listed) < len(decision.resolved),
         "omitted": omitted,
         "fullReport": full_report_uri,
+        "unreadableState": facts.unreadable_state,
+        "droppedUngoverned": len(decision.ungoverned),
     }
     return Notification(subject=subject(facts, decision), text="\n".join(lines), document=document)
 

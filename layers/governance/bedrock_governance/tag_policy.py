@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -170,8 +170,13 @@ def _placeholder(violation: Violation) -> str:
     return f"<{violation.key}>"
 
 
-def fix_commands(profile: InferenceProfile, violations: tuple[Violation, ...]) -> tuple[str, ...]:
-    """AWS CLI commands that fix the violations; placeholders in <> where a person must choose."""
+def fix_commands(
+    profile: InferenceProfile, violations: tuple[Violation, ...], quote: Callable[[str], str] = shlex.quote
+) -> tuple[str, ...]:
+    """AWS CLI commands that fix the violations; placeholders in <> where a person must choose.
+
+    ``quote`` makes one shell word of a value (a text body passes one that keeps a command on one line).
+    """
     to_set: list[str] = []
     to_remove: list[str] = []
     for violation in violations:
@@ -180,13 +185,13 @@ def fix_commands(profile: InferenceProfile, violations: tuple[Violation, ...]) -
         to_set.append(f"key={violation.key},value={value}")
         if violation.kind is ViolationKind.KEY_NEAR_MISS and violation.found_key:
             to_remove.append(violation.found_key)
-    base = f"aws bedrock {{}} --region {profile.region} --resource-arn {profile.arn}"
+    base = f"aws bedrock {{}} --region {quote(profile.region)} --resource-arn {quote(profile.arn)}"
     commands: list[str] = []
     if to_set:
-        tags = " ".join(shlex.quote(item) for item in to_set)
+        tags = " ".join(quote(item) for item in to_set)
         commands.append(base.format("tag-resource") + f" --tags {tags}")
     if to_remove:
-        keys = " ".join(shlex.quote(key) for key in to_remove)
+        keys = " ".join(quote(key) for key in to_remove)
         commands.append(base.format("untag-resource") + f" --tag-keys {keys}")
     return tuple(commands)
 
