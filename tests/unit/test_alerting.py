@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bedrock_governance.alerting import AlertReason, AlertState, decide_alert
+from bedrock_governance.alerting import DIGEST_SLACK, AlertReason, AlertState, decide_alert
 from bedrock_governance.models import RegionFailure
 from bedrock_governance.tag_alert import SweepFacts, subject
 from bedrock_governance.tag_policy import ProfileFinding, TagPolicy, evaluate_profile
@@ -51,7 +51,9 @@ def test_new_and_changed_violations_alert_at_once() -> None:
 def test_digest_repeats_after_the_interval() -> None:
     a = finding("a", {})
     state = decide_alert([a], [], AlertState(), NOW, WEEK).next_state
-    assert decide_alert([a], [], state, NOW + WEEK - timedelta(minutes=1), WEEK).reason is AlertReason.NOTHING_NEW
+    # Deliberately changed: the digest has DIGEST_SLACK of slack for daylight-saving changes.
+    early = NOW + WEEK - DIGEST_SLACK - timedelta(minutes=1)
+    assert decide_alert([a], [], state, early, WEEK).reason is AlertReason.NOTHING_NEW
     later = decide_alert([a], [], state, NOW + WEEK, WEEK)
     assert later.reason is AlertReason.DIGEST
     assert later.unchanged == (a,)

@@ -47,8 +47,9 @@ D = Decimal
     [
         # Monday 08:00 in Berlin: the week that ended last night.
         (datetime(2026, 11, 23, 7, 0, tzinfo=UTC), "Europe/Berlin", date(2026, 11, 16)),
-        # 00:30 Monday in Berlin is still Sunday in UTC: the zone decides, not UTC.
-        (datetime(2026, 11, 22, 23, 30, tzinfo=UTC), "Europe/Berlin", date(2026, 11, 16)),
+        # 00:30 Monday in Berlin is still Sunday in UTC: that Cost Explorer day has not ended, so the
+        # week before is reported (deliberately changed: it was the week ending that Sunday).
+        (datetime(2026, 11, 22, 23, 30, tzinfo=UTC), "Europe/Berlin", date(2026, 11, 9)),
         (datetime(2026, 11, 22, 23, 30, tzinfo=UTC), "UTC", date(2026, 11, 9)),
         # 07:00 UTC Monday is still Sunday in Los Angeles: that week is not complete yet.
         (datetime(2026, 11, 23, 7, 0, tzinfo=UTC), "America/Los_Angeles", date(2026, 11, 9)),

@@ -19,9 +19,10 @@ from aws_lambda_powertools import Logger
 from bedrock_governance.aws.budgets import BudgetDefinition, Budgets, BudgetSnapshot
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.costexplorer import CostExplorer
-from bedrock_governance.aws.s3 import JsonStore
+from bedrock_governance.aws.s3 import JsonStore, UnreadableObject
 from bedrock_governance.aws.sns import SnsPublisher
 from bedrock_governance.budget_alert import (
+    STATE_VERSION,
     AppliedChange,
     Attention,
     BudgetAlertState,
@@ -60,7 +61,7 @@ from bedrock_governance.budget_policy import (
     update_steps,
 )
 from bedrock_governance.config import BudgetConfig
-from bedrock_governance.errors import AccessDenied, AlreadyExists, AwsError, NotFound
+from bedrock_governance.errors import AccessDenied, AlreadyExists, AwsError, NotFound, UnreadableState
 from bedrock_governance.inventory import region_inventory, sweep_regions
 from bedrock_governance.models import BUDGET_NAME_PREFIX, InferenceProfile, RegionFailure
 from bedrock_governance.notify import Notification, fit
@@ -77,6 +78,42 @@ ACTIVATION_RETRY: Final = timedelta(days=7)
 
 def _failure(budget: str, project: str | None, error: AwsError) -> BudgetError:
     return BudgetError(budget, project, error.operation, error.code, error.aws_message)
+
+
+def _is_text_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def parse_state(document: dict[str, Any]) -> BudgetAlertState:
+    """The saved summary state, checked first: :meth:`BudgetAlertState.from_json` trusts its input,
+    and a wrong type there (a string for a list, a naive time, a pending change without a name)
+    would crash every run or be read as something else. Raises :class:`UnreadableState`."""
+    if document.get("version") != STATE_VERSION:
+        return BudgetAlertState()  # another version counts as none, as from_json has it
+    for name in ("announced", "activationRefusedKeys"):
+        if not _is_text_list(document.get(name, [])):
+            raise UnreadableState(f"{name} is not a list of strings")
+    pending = document.get("pending", [])
+    if not isinstance(pending, list):
+        raise UnreadableState("pending is not a list")
+    for index, item in enumerate(pending):
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("name"), str)
+            and item.get("action") in ("created", "updated", "deleted")
+            and isinstance(item.get("project"), str | None)
+            and _is_text_list(item.get("reasons", []))
+        ):
+            raise UnreadableState(f"pending[{index}] is not a budget change: {item!r}")
+    refused_at = document.get("activationRefusedAt")
+    if refused_at is not None:
+        try:
+            moment = datetime.fromisoformat(refused_at) if isinstance(refused_at, str) else None
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise UnreadableState(f"activationRefusedAt is not a time with a time zone: {refused_at!r}")
+    return BudgetAlertState.from_json(document)
 
 
 def definition_for(budget: DesiredBudget) -> BudgetDefinition:
@@ -211,10 +248,13 @@ class BudgetJob:
 
     def run(self, now: datetime) -> BudgetRunResult:
         config = self._config
-        previous = BudgetAlertState.from_json(self._store.get(STATE_KEY)) if self._store else BudgetAlertState()
+        previous, unreadable = self._load_state(now)
         sweep = sweep_regions(config.regions, self._inventory)
         projects = projects_from_profiles(p for profiles in sweep.by_region.values() for p in profiles)
         errors: list[BudgetError] = []
+        if unreadable is not None:
+            # Said once: the next state no longer carries the problem, so it drops out of "announced".
+            errors.append(BudgetError(unreadable.uri, None, "ReadState", "UnreadableState", unreadable.describe()))
 
         discovered: tuple[str, ...] = ()
         try:
@@ -328,6 +368,18 @@ class BudgetJob:
                 raise
         self._save(previous, remembering_refusal(decision.state_if_published))
         return BudgetRunResult(facts, plan, attention, decision, notification, message_id)
+
+    def _load_state(self, now: datetime) -> tuple[BudgetAlertState, UnreadableObject | None]:
+        """What was said before. A state that cannot be read counts as none (everything needing
+        attention is said again) once a copy is kept; a dry run keeps no copy, it writes nothing."""
+        if self._store is None:
+            return BudgetAlertState(), None
+        read = self._store.read_state(STATE_KEY, parse_state)
+        if read.unreadable is None:
+            return read.value or BudgetAlertState(), None
+        unreadable = read.unreadable if self._dry_run else self._store.quarantine(read.unreadable, now)
+        logger.warning("Summary state unreadable, treated as missing", extra={"state": unreadable.describe()})
+        return BudgetAlertState(), unreadable
 
     def _save(self, previous: BudgetAlertState, state: BudgetAlertState) -> None:
         if self._store and not self._dry_run and state != previous:

@@ -4,9 +4,10 @@ No boto3 and no clock here: the job passes in what Cost Explorer and AWS Budgets
 run's time, and gets back a frozen :class:`CostReport` that the renderers turn into mail, JSON,
 HTML and CSV. Every amount is a :class:`~decimal.Decimal`, summed exactly and rounded only for show.
 
-Weeks run Monday to Sunday. The last complete week is the one before the week that contains the
-run's time *in the configured time zone*; Cost Explorer's days are UTC days, so a week here is the
-seven Cost Explorer days with those dates.
+Weeks run Monday to Sunday. The report's week is the last one complete both *in the configured
+time zone* and in UTC: Cost Explorer's days are UTC days, so a week here is the seven Cost Explorer
+days with those dates, and at Monday 08:00 in a zone at UTC+8 or more the UTC Sunday has not ended
+yet. That week is then held back (the report covers the one before, and says so).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import dataclasses
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from types import MappingProxyType
@@ -89,15 +90,33 @@ class Week:
         return f"{self.start.day} {self.start:%b}"
 
 
+def _local_week(moment: datetime, zone: tzinfo) -> Week:
+    """The last week complete in ``zone``: the one before the week that contains ``moment`` there."""
+    local_day = moment.astimezone(zone).date()
+    return Week(local_day - timedelta(days=local_day.weekday()) - timedelta(weeks=1))
+
+
+def _utc_complete(week: Week, moment: datetime) -> bool:
+    return datetime.combine(week.end, time(), UTC) <= moment
+
+
 def report_weeks(now: datetime, zone: tzinfo, count: int = TREND_WEEKS) -> tuple[Week, ...]:
-    """The ``count`` complete weeks before ``now`` in ``zone``, oldest first (the last is the report's)."""
+    """The ``count`` weeks up to the last one complete in ``zone`` and in UTC, oldest first (the
+    last is the report's)."""
     if count < 2:
         raise ValueError("a report compares at least two weeks")
     moment = now if now.tzinfo else now.replace(tzinfo=UTC)
-    local_day = moment.astimezone(zone).date()
-    this_monday = local_day - timedelta(days=local_day.weekday())
-    last_monday = this_monday - timedelta(weeks=1)
-    return tuple(Week(last_monday - timedelta(weeks=back)) for back in reversed(range(count)))
+    last = _local_week(moment, zone)
+    if not _utc_complete(last, moment):
+        last = Week(last.start - timedelta(weeks=1))
+    return tuple(Week(last.start - timedelta(weeks=back)) for back in reversed(range(count)))
+
+
+def held_back_week(now: datetime, zone: tzinfo) -> Week | None:
+    """The week that ended in ``zone`` but not yet in UTC (so :func:`report_weeks` skipped it), or None."""
+    moment = now if now.tzinfo else now.replace(tzinfo=UTC)
+    week = _local_week(moment, zone)
+    return None if _utc_complete(week, moment) else week
 
 
 def cost_request(weeks: Sequence[Week], service_names: Sequence[str], tag_key: str) -> dict[str, Any]:
@@ -294,6 +313,7 @@ class FlagKind(StrEnum):
     UNTAGGED_SPEND = "untagged-spend"
     APPEARED = "appeared"
     VANISHED = "vanished"
+    WEEK_HELD_BACK = "week-held-back"
 
 
 @dataclass(frozen=True)
@@ -478,6 +498,23 @@ def _tag_flags(
     return flags
 
 
+def _held_back_flags(held_back: Week | None, week: Week, now: datetime, timezone_name: str) -> list[Flag]:
+    if held_back is None:
+        return []
+    utc_end = datetime.combine(held_back.end, time(), UTC).astimezone(now.tzinfo or UTC)
+    return [
+        Flag(
+            FlagKind.WEEK_HELD_BACK,
+            f"{held_back.label()} is not in this report: Cost Explorer days are UTC days, and "
+            f"{held_back.last_day:%a %d %b} UTC had not ended when the report ran. This report covers {week.label()}.",
+            (
+                f"Schedule the report after {utc_end:%H:%M} on {utc_end:%A}s ({timezone_name}) to report the week "
+                "that has just ended.",
+            ),
+        )
+    ]
+
+
 def _problem_flags(problems: Sequence[SourceProblem]) -> list[Flag]:
     flags: list[Flag] = []
     for problem in problems:
@@ -609,9 +646,11 @@ def build_cost_report(
     tag_statuses: Mapping[str, str] | None,
     budgets: Sequence[BudgetSnapshot] | None,
     problems: Sequence[SourceProblem] = (),
+    held_back: Week | None = None,
 ) -> CostReport:
     """The report from what the sources answered. ``costs`` None means no figures could be read:
-    ``problems`` says why (DataUnavailableException, access denied, ...)."""
+    ``problems`` says why (DataUnavailableException, access denied, ...). ``held_back`` is the week
+    that ended locally but not yet in UTC (see :func:`held_back_week`): the report says so."""
     weeks = tuple(weeks)
     if len(weeks) < 2:
         raise ValueError("a report compares at least two weeks")
@@ -675,7 +714,7 @@ def build_cost_report(
         status = ReportStatus.NO_FIGURES
 
     estimated = tuple(sorted(day for day in data.estimated_days if day in week_of))
-    flags = _problem_flags(problems)
+    flags = [*_held_back_flags(held_back, weeks[-1], now, timezone_name), *_problem_flags(problems)]
     if status is ReportStatus.DATA_UNAVAILABLE:
         flags.insert(
             0,

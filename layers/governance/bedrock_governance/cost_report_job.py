@@ -35,6 +35,7 @@ from bedrock_governance.cost_report import (
     build_cost_report,
     cents,
     cost_request,
+    held_back_week,
     parse_cost_results,
     report_weeks,
     with_problem,
@@ -47,7 +48,7 @@ from bedrock_governance.cost_report_render import (
     render_csv,
     render_html,
 )
-from bedrock_governance.errors import AccessDenied, AwsError, DataUnavailable
+from bedrock_governance.errors import AccessDenied, AwsError, DataUnavailable, PagingError
 from bedrock_governance.notify import Notification, fit
 
 logger = Logger(child=True)
@@ -138,9 +139,10 @@ class CostReportJob:
         self, weeks: tuple[Week, ...], problems: list[SourceProblem]
     ) -> tuple[tuple[str, ...], CostData | None]:
         start, end = weeks[0].start, weeks[-1].end
+        # A paging error would only repeat on a retry (and bill again): the report says it instead.
         try:
             names = self._ce.bedrock_service_names(start, end)
-        except (AccessDenied, DataUnavailable) as error:
+        except (AccessDenied, DataUnavailable, PagingError) as error:
             problems.append(_problem(error))
             return (), None
         if not names:
@@ -148,7 +150,7 @@ class CostReportJob:
             return names, CostData((), frozenset())
         try:
             results = self._ce.cost_and_usage(cost_request(weeks, names, self._config.tag_key))
-        except (AccessDenied, DataUnavailable) as error:
+        except (AccessDenied, DataUnavailable, PagingError) as error:
             problems.append(_problem(error))
             return names, None
         return names, parse_cost_results(results, self._config.tag_key)
@@ -157,7 +159,7 @@ class CostReportJob:
         keys = list(dict.fromkeys((self._config.tag_key, *self._config.required_tag_keys)))
         try:
             return self._ce.cost_allocation_tag_status(keys)
-        except AccessDenied as error:
+        except (AccessDenied, PagingError) as error:
             problems.append(_problem(error))
             return None
 
@@ -202,6 +204,7 @@ class CostReportJob:
             tag_statuses=tag_statuses,
             budgets=budgets,
             problems=problems,
+            held_back=held_back_week(moment, config.timezone),
         )
         files, files_problem = self._write_files(report) if report.has_figures else (ReportFiles(), None)
         if files_problem is not None:

@@ -66,3 +66,13 @@ class DataUnavailable(AwsError):
 
 class ServiceUnavailable(AwsError):
     """AWS failed on its side, or could not be reached."""
+
+
+class PagingError(ServiceUnavailable):
+    """A paged answer did not end: a page token came back a second time, or there were more pages
+    than any real answer has. Following it would loop (and, in Cost Explorer, bill) for ever."""
+
+
+class UnreadableState(GovernanceError):
+    """A saved state document could not be understood (not JSON, wrong types, naive times...).
+    The run treats it as missing and says so; the message says what is wrong with it."""

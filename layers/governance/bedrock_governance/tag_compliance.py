@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger
 
 from bedrock_governance.alerting import AlertDecision, AlertState, decide_alert
 from bedrock_governance.aws.clients import ClientFactory
-from bedrock_governance.aws.s3 import JsonStore
+from bedrock_governance.aws.s3 import JsonStore, UnreadableObject
 from bedrock_governance.aws.sns import SnsPublisher
 from bedrock_governance.config import TagComplianceConfig
 from bedrock_governance.inventory import region_inventory, sweep_regions
@@ -56,6 +56,8 @@ class TagComplianceResult:
             "alertExplanation": self.decision.explanation,
             "messageId": self.message_id,
             "fullReport": self.full_report_uri,
+            "unreadableState": self.facts.unreadable_state,
+            "droppedUngoverned": len(self.decision.ungoverned),
         }
 
 
@@ -94,6 +96,7 @@ class TagComplianceJob:
         findings: list[ProfileFinding] = []
         for profiles in sweep.by_region.values():
             findings += [f for f in (evaluate_profile(p, config.policy) for p in profiles) if f]
+        previous, unreadable = self._load_state(now)
         facts = SweepFacts(
             now=now,
             regions=config.regions,
@@ -102,9 +105,17 @@ class TagComplianceJob:
             failures=sweep.failures,
             findings=sort_findings(findings),
             names={p.arn: p.name for profiles in sweep.by_region.values() for p in profiles},
+            unreadable_state=unreadable.describe() if unreadable else None,
         )
-        previous = AlertState.from_json(self._store.get(STATE_KEY)) if self._store else AlertState()
-        decision = decide_alert(facts.findings, facts.failures, previous, now, config.digest_interval)
+        decision = decide_alert(
+            facts.findings,
+            facts.failures,
+            previous,
+            now,
+            config.digest_interval,
+            governed=config.regions,
+            unreadable_state=unreadable.uri if unreadable else None,
+        )
         logger.info(
             "Tag compliance sweep finished",
             extra={
@@ -113,6 +124,7 @@ class TagComplianceJob:
                 "failed_regions": [f.describe() for f in facts.failures],
                 "alert_decision": decision.reason.value,
                 "alert_explanation": decision.explanation,
+                "dropped_ungoverned": len(decision.ungoverned),
             },
         )
 
@@ -131,7 +143,7 @@ class TagComplianceJob:
             logger.info("Tag compliance alert", extra={"alert": dict(notification.document)})
             if self._publisher:
                 message_id = self._publisher.publish(config.alert_topic_arn, notification)
-        if self._store and decision.next_state != previous:
+        if self._store and (decision.next_state != previous or unreadable):
             # Saved only after a successful publish, so a failed alert is sent again next run.
             self._store.put(STATE_KEY, decision.next_state.to_json())
         return TagComplianceResult(
@@ -142,3 +154,15 @@ class TagComplianceJob:
             message_id=message_id,
             full_report_uri=report_uri,
         )
+
+    def _load_state(self, now: datetime) -> tuple[AlertState, UnreadableObject | None]:
+        """The last alerted state. One that cannot be read counts as none (so the full digest goes
+        out) after a copy of it is kept: a broken state must not silence every later run."""
+        if self._store is None:
+            return AlertState(), None
+        read = self._store.read_state(STATE_KEY, AlertState.from_json)
+        if read.unreadable is None:
+            return read.value or AlertState(), None
+        unreadable = self._store.quarantine(read.unreadable, now)
+        logger.warning("Alert state unreadable, treated as missing", extra={"state": unreadable.describe()})
+        return AlertState(), unreadable

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Final
 
+from botocore.exceptions import PaginationError
+
 from bedrock_governance.aws.errors import aws_call
+from bedrock_governance.errors import PagingError
 
 if TYPE_CHECKING:
     from mypy_boto3_ce import CostExplorerClient
@@ -18,6 +21,58 @@ if TYPE_CHECKING:
 BEDROCK_SERVICE_SEARCH: Final = "Bedrock"
 # update_cost_allocation_tags_status takes at most 20 keys a call.
 TAG_STATUS_BATCH: Final = 20
+# Pages one answer may take before the run gives up: at USD 0.01 a page, at most USD 10. The largest
+# answer this project asks for (8 weeks x DAILY x projects x services) needs about a hundred.
+MAX_PAGES: Final = 1000
+
+
+def guarded_pages(
+    operation: str, pages: Iterable[Mapping[str, Any]], token_key: str, max_pages: int = MAX_PAGES
+) -> Iterator[Mapping[str, Any]]:
+    """The pages of one answer, stopped with :class:`PagingError` when a page token comes back a
+    second time or the answer runs past ``max_pages``. The one place every Cost Explorer loop
+    pages through, so none can follow a repeated token for ever (botocore's paginators only
+    notice a token repeated by the very next page)."""
+    seen: set[str] = set()
+    iterator = iter(pages)
+    count = 0
+    while True:
+        try:
+            with aws_call("ce", operation):
+                page = next(iterator, None)
+        except PaginationError as error:  # botocore's own check, when a paginator drives the pages
+            raise PagingError("ce", operation, "RepeatedPageToken", str(error)) from error
+        if page is None:
+            return
+        count += 1
+        yield page
+        token = page.get(token_key)
+        if not token:
+            return
+        if token in seen:
+            raise PagingError(
+                "ce",
+                operation,
+                "RepeatedPageToken",
+                f"page {count} returned a {token_key} seen before; stopped instead of asking for the same pages again",
+            )
+        if count >= max_pages:
+            raise PagingError(
+                "ce", operation, "TooManyPages", f"the answer did not end after {count} pages; stopped following it"
+            )
+        seen.add(str(token))
+
+
+def _token_pages(
+    call: Callable[..., Mapping[str, Any]], request: Mapping[str, Any], token_key: str
+) -> Iterator[Mapping[str, Any]]:
+    """Pages of a request whose answer carries ``token_key`` (no botocore paginator exists); the
+    next page is asked for only when :func:`guarded_pages` lets the loop go on."""
+    params = dict(request)
+    while True:
+        response = call(**params)
+        yield response
+        params[token_key] = response.get(token_key)
 
 
 @dataclass(frozen=True)
@@ -40,14 +95,9 @@ class CostExplorer:
             "SearchString": BEDROCK_SERVICE_SEARCH,
             "Context": "COST_AND_USAGE",
         }
-        while True:
-            with aws_call("ce", "GetDimensionValues"):
-                response = self._client.get_dimension_values(**request)
+        pages = _token_pages(self._client.get_dimension_values, request, "NextPageToken")
+        for response in guarded_pages("GetDimensionValues", pages, "NextPageToken"):
             names += [item["Value"] for item in response.get("DimensionValues", [])]
-            token = response.get("NextPageToken")
-            if not token:
-                break
-            request["NextPageToken"] = token
         return tuple(sorted(set(names)))
 
     def cost_and_usage(self, request: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -55,10 +105,8 @@ class CostExplorer:
         exists). Pages of one time bucket are merged into that bucket's ``Groups``."""
         by_start: dict[str, dict[str, Any]] = {}
         order: list[str] = []
-        call: dict[str, Any] = dict(request)
-        while True:
-            with aws_call("ce", "GetCostAndUsage"):
-                response = self._client.get_cost_and_usage(**call)
+        pages = _token_pages(self._client.get_cost_and_usage, request, "NextPageToken")
+        for response in guarded_pages("GetCostAndUsage", pages, "NextPageToken"):
             for result in response.get("ResultsByTime", []):
                 start = result["TimePeriod"]["Start"]
                 if start not in by_start:
@@ -69,26 +117,17 @@ class CostExplorer:
                     by_start[start]["Estimated"] = by_start[start].get("Estimated", False) or result.get(
                         "Estimated", False
                     )
-            token = response.get("NextPageToken")
-            if not token:
-                break
-            call["NextPageToken"] = token
         return [by_start[start] for start in order]
 
     def cost_allocation_tag_status(self, keys: Sequence[str]) -> dict[str, str]:
         """Status ("Active"/"Inactive") of each user-defined key; keys unknown to billing are absent."""
         statuses: dict[str, str] = {}
         for start in range(0, len(keys), TAG_STATUS_BATCH):
-            request: dict[str, Any] = {"TagKeys": list(keys[start : start + TAG_STATUS_BATCH]), "Type": "UserDefined"}
-            while True:
-                with aws_call("ce", "ListCostAllocationTags"):
-                    response = self._client.list_cost_allocation_tags(**request)
+            batch = list(keys[start : start + TAG_STATUS_BATCH])
+            pages = self._client.get_paginator("list_cost_allocation_tags").paginate(TagKeys=batch, Type="UserDefined")
+            for response in guarded_pages("ListCostAllocationTags", pages, "NextToken"):
                 for tag in response.get("CostAllocationTags", []):
                     statuses[tag["TagKey"]] = tag["Status"]
-                token = response.get("NextToken")
-                if not token:
-                    break
-                request["NextToken"] = token
         return statuses
 
     def activate_cost_allocation_tags(self, keys: Sequence[str]) -> list[TagActivationError]:
