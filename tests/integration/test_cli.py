@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from bedrock_governance.cli import EXIT_FAILURE, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, main
+from bedrock_governance.events import clock_set_to
 from embedded_aws import embedded_aws
 from embedded_aws.calls import ApiCalls, count_api_calls
 from embedded_aws.faults import Fault, inject_faults
@@ -87,10 +88,15 @@ def test_check_idle_fails_on_findings_only_when_asked(estate: Estate) -> None:
 
 
 def test_check_idle_apply_writes_marks_only(estate: Estate, calls: ApiCalls) -> None:
-    code, _, _ = run("check", "idle", "--region", "us-east-1", "--regions", REGIONS, "--at", NOW.isoformat(), "--apply")
+    with clock_set_to(NOW):  # a run that writes takes --at only near the real clock
+        code, _, _ = run(
+            "check", "idle", "--region", "us-east-1", "--regions", REGIONS, "--at", NOW.isoformat(), "--apply"
+        )
     assert code == EXIT_OK
-    assert set(calls.writes()) == {"bedrock:TagResource"}
-    assert calls.count("bedrock", "TagResource") == len(estate.where(usage=Usage.IDLE))
+    # Marks go through the Tagging API, 20 profiles a call.
+    assert set(calls.writes()) == {"resourcegroupstaggingapi:TagResources"}
+    marked = len(estate.where(usage=Usage.IDLE))
+    assert calls.count("resourcegroupstaggingapi", "TagResources") <= -(-marked // 20) * len(REGIONS.split(","))
 
 
 def test_check_idle_delete_needs_a_records_bucket(estate: Estate) -> None:
@@ -155,7 +161,8 @@ def test_profiles_restore_recreates_from_a_record_file(estate: Estate, tmp_path:
     }  # fmt: skip
     path = tmp_path / "record.json"
     path.write_text(json.dumps(record))
-    code, out, err = run("profiles", "restore", str(path), "--region", "us-east-1")
+    # A restore applies the tag policy as create does: this record carries the Project tag only.
+    code, out, err = run("profiles", "restore", str(path), "--region", "us-east-1", "--required-tags", "Project")
     assert (code, err) == (EXIT_OK, "")
     assert "Re-created 'restored-bot' as arn:aws:bedrock:" in out
     assert "NEW ARN" in out

@@ -4,8 +4,30 @@ Read-only by default: no tag writes, deletions, budget changes or messages unles
 them. The jobs are the same code the Lambda functions run; their settings come from the same
 environment variables (see template.yaml), and flags override them.
 
-Exit codes: 0 done, 1 an AWS or runtime failure, 2 bad usage or settings, 3 findings present
-(only with ``--fail-on-findings``), 130 interrupted.
+Exit codes, the same for every command (a script can trust them):
+
+====  ==========================================================================================
+code  meaning
+====  ==========================================================================================
+0     done: the run finished and every action asked for was carried out
+1     an AWS or runtime failure: a call or a region failed, usage could not be read, an action
+      failed (an idle mark, a deletion or its deletion record, a budget change, a tag
+      activation) or ``--publish`` / ``--apply`` could not publish its message. Wins over 3: a
+      run that failed may have missed findings
+2     bad usage or settings: a flag, setting, ``--at`` time, region or deletion record that
+      cannot be used as given, or a profile AWS would refuse; said on stderr (one line, or a
+      refusal followed by its list), nothing written
+3     findings present (only with ``--fail-on-findings``)
+130   interrupted (Ctrl-C)
+141   stdout was closed before the output was written (``--json | head``): exits quietly, as a
+      command killed by SIGPIPE does (128 + 13); what the run did is done
+====  ==========================================================================================
+
+Flags decide, not the shell: a destructive switch (``--delete``, ``--cleanup``,
+``--activate-tags``) is off unless its flag is given, whatever CLEANUP_DRY_RUN, BUDGET_CLEANUP or
+ACTIVATE_COST_ALLOCATION_TAGS say. ``--at`` replays any time read-only; a run that writes
+(``check idle --apply``/``--delete``, ``sync budgets --apply``) accepts it only within the
+scheduler's retry window of the real clock (see :mod:`bedrock_governance.events`).
 """
 
 from __future__ import annotations
@@ -13,32 +35,41 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, Final, NoReturn, TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bedrock_governance import __version__
+from bedrock_governance import __version__, events
 from bedrock_governance.aws.bedrock import BedrockProfiles
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.errors import aws_call, translate
 from bedrock_governance.aws.s3 import JsonStore
-from bedrock_governance.budget_job import BudgetJob
+from bedrock_governance.budget_job import BudgetJob, BudgetRunResult
+from bedrock_governance.budget_policy import BudgetPlan, DesiredBudget
 from bedrock_governance.config import (
     BudgetConfig,
     CostReportConfig,
     IdleConfig,
     TagComplianceConfig,
+    UnknownRegion,
+    check_region,
     tag_policy_from_env,
 )
 from bedrock_governance.cost_report_job import CostReportJob
-from bedrock_governance.deletion_records import NEW_ARN_NOTICE, DeletionRecord, restore_profile
+from bedrock_governance.deletion_records import (
+    NEW_ARN_NOTICE,
+    DeletionRecord,
+    InvalidDeletionRecord,
+    restore_profile,
+)
 from bedrock_governance.errors import (
     AccessDenied,
     ConfigError,
@@ -48,10 +79,12 @@ from bedrock_governance.errors import (
     ServiceUnavailable,
     Throttled,
 )
-from bedrock_governance.idle import IDLE_ACTIONS
+from bedrock_governance.idle import IDLE_ACTIONS, IdleAction, OutcomeStatus
 from bedrock_governance.idle_job import IdleProfileJob
-from bedrock_governance.notify import Notification
-from bedrock_governance.profile_source import resolve_copy_source
+from bedrock_governance.models import RegionFailure
+from bedrock_governance.notify import Notification, money
+from bedrock_governance.profile_checks import ProfileProblem, profile_problems
+from bedrock_governance.profile_source import resolve_copy_source, source_offered, suggest_models
 from bedrock_governance.tag_compliance import TagComplianceJob
 from bedrock_governance.tag_policy import evaluate_tags
 
@@ -60,6 +93,7 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_FINDINGS = 3
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader went away
 
 # Settings the jobs need that a read-only run never uses (nothing is published or written):
 # placeholders keep one configuration code path for the CLI and the functions.
@@ -77,13 +111,14 @@ class Context:
     clients: ClientFactory
     session: boto3.session.Session
     out: TextIO
+    err: TextIO = sys.stderr
 
     @property
     def home_region(self) -> str:
-        region = self.args.region or self.session.region_name
+        region, _ = home_region_of(self.args, self.session)
         if not region:
             raise UsageError("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION")
-        return str(region)
+        return region
 
     def account_id(self) -> str:
         with aws_call("sts", "GetCallerIdentity"):
@@ -121,11 +156,17 @@ def _emit(ctx: Context, notification: Notification | None, summary: Mapping[str,
         print(notification.text, file=ctx.out)
 
 
-def _now(args: argparse.Namespace) -> datetime:
-    if args.at:
-        parsed = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return datetime.now(UTC)
+def _decision_time(args: argparse.Namespace, *, writes: bool = False) -> datetime:
+    """The time the run decides with: ``--at`` or the clock. Called before any AWS call.
+
+    Any ``--at`` may be replayed read-only; a run that ``writes`` accepts it only within the
+    bounded window of the real clock (:meth:`events.RunTime.for_writing`).
+    """
+    real = events.utc_now()
+    if not args.at:
+        return real
+    at = events.parse_time(args.at, "--at")
+    return events.RunTime(decision=at, real=real, source="--at").for_writing() if writes else at
 
 
 # --- check / report / sync ----------------------------------------------------------------------
@@ -133,6 +174,7 @@ def _now(args: argparse.Namespace) -> datetime:
 
 def check_tags(ctx: Context) -> int:
     args = ctx.args
+    now = _decision_time(args)
     config = TagComplianceConfig.from_env(
         ctx.env(
             ALERT_TOPIC_ARN=ctx.topic(args.topic_arn, "ALERT_TOPIC_ARN"),
@@ -142,15 +184,16 @@ def check_tags(ctx: Context) -> int:
         )
     )
     job = TagComplianceJob.from_config(config, ctx.clients, dry_run=not args.publish)
-    result = job.run(_now(args))
+    result = job.run(now)
     _emit(ctx, result.notification, result.summary(), "All application inference profiles are tagged right.")
-    return EXIT_FINDINGS if args.fail_on_findings and result.findings else _region_exit(result.failures)
+    return _exit(ctx, _region_problems(result.failures), findings=bool(result.findings))
 
 
 def check_idle(ctx: Context) -> int:
     args = ctx.args
     if args.delete and not args.records_bucket:
         raise UsageError("--delete needs --records-bucket: nothing is deleted without a deletion record")
+    now = _decision_time(args, writes=args.apply or args.delete)
     config = IdleConfig.from_env(
         ctx.env(
             ALERT_TOPIC_ARN=ctx.topic(args.topic_arn, "ALERT_TOPIC_ARN"),
@@ -158,20 +201,36 @@ def check_idle(ctx: Context) -> int:
             IDLE_DAYS=_str(args.idle_days),
             IDLE_GRACE_DAYS=_str(args.grace_days),
             MAX_DELETIONS_PER_RUN=_str(args.max_deletions),
+            MAX_NEWLY_IDLE_PERCENT=_str(args.max_newly_idle_percent),
             CLEANUP_DRY_RUN="false" if args.delete else "true",
         )
     )
     job = IdleProfileJob.from_config(
         config, ctx.clients, dry_run=not args.delete, read_only=not (args.apply or args.delete), publish=args.publish
     )
-    result = job.run(_now(args))
+    result = job.run(now)
     _emit(ctx, result.notification, result.summary(), "No idle application inference profiles.")
     idle = [o for o in result.outcomes if o.action in IDLE_ACTIONS]
-    return EXIT_FINDINGS if args.fail_on_findings and idle else _region_exit(result.failures)
+    problems = _region_problems(result.failures)
+    not_done = [o for o in result.outcomes if o.status in _NOT_DONE]
+    if not_done:
+        first = not_done[0]
+        problems.append(
+            f"{len(not_done)} action(s) failed, e.g. {first.action.value} {first.decision.profile.name}: {first.detail}"
+        )
+    unknown = [o for o in result.outcomes if o.action is IdleAction.UNKNOWN]
+    if unknown:
+        problems.append(f"usage of {len(unknown)} profile(s) could not be read, so nothing was decided for them")
+    # A held region is a run that could not do its job: a script must not read it as a clean run.
+    problems += [f"circuit breaker: {trip.describe()}" for trip in result.facts.breaker_trips]
+    if result.alert_error:
+        problems.append(f"the message was not published: {result.alert_error}")
+    return _exit(ctx, problems, findings=bool(idle))
 
 
 def report_cost(ctx: Context) -> int:
     args = ctx.args
+    now = _decision_time(args)
     config = CostReportConfig.from_env(
         ctx.env(
             REPORT_TOPIC_ARN=ctx.topic(args.topic_arn, "REPORT_TOPIC_ARN"),
@@ -181,13 +240,17 @@ def report_cost(ctx: Context) -> int:
             REPORT_BUCKET=args.report_bucket if args.publish else "",
         )
     )
-    result = CostReportJob.from_config(config, ctx.clients, dry_run=not args.publish).run(_now(args))
+    result = CostReportJob.from_config(config, ctx.clients, dry_run=not args.publish).run(now)
     _emit(ctx, result.notification, result.summary(), "No report could be made.")
-    return EXIT_FAILURE if result.access_problems else EXIT_OK
+    problems = [f"cannot read {len(result.access_problems)} source(s) of the report"] if result.access_problems else []
+    return _exit(ctx, problems)
 
 
 def sync_budgets(ctx: Context) -> int:
     args = ctx.args
+    now = _decision_time(args, writes=args.apply)
+    if args.apply and not (args.topic_arn or os.environ.get("ALERT_TOPIC_ARN")):
+        raise UsageError("--apply needs --topic-arn: budget notifications must go to a real SNS topic")
     config = BudgetConfig.from_env(
         ctx.env(
             ALERT_TOPIC_ARN=ctx.topic(args.topic_arn, "ALERT_TOPIC_ARN"),
@@ -195,21 +258,143 @@ def sync_budgets(ctx: Context) -> int:
             PROJECT_BUDGETS_USD=args.project_budgets,
             DEFAULT_MONTHLY_BUDGET_USD=args.default_budget,
             BUDGET_ALERT_THRESHOLDS=args.thresholds,
-            BUDGET_CLEANUP="true" if args.cleanup else None,
-            ACTIVATE_COST_ALLOCATION_TAGS="true" if args.activate_tags else None,
+            # Flags decide, not the shell: BUDGET_CLEANUP=true in the environment deletes nothing.
+            BUDGET_CLEANUP=_switch(args.cleanup),
+            ACTIVATE_COST_ALLOCATION_TAGS=_switch(args.activate_tags),
             STATE_BUCKET=None,
         )
     )
-    if args.apply and not (args.topic_arn or os.environ.get("ALERT_TOPIC_ARN")):
-        raise UsageError("--apply needs --topic-arn: budget notifications must go to a real SNS topic")
-    result = BudgetJob.from_config(config, ctx.clients, dry_run=not args.apply).run(_now(args))
-    _emit(ctx, result.notification, result.summary(), "Budgets are in step with the profiles: nothing to do.")
+    result = BudgetJob.from_config(config, ctx.clients, dry_run=not args.apply).run(now)
+    if args.apply or args.json:
+        _emit(ctx, result.notification, result.summary(), "Budgets are in step with the profiles: nothing to do.")
+    else:
+        print(render_budget_plan(result, config, placeholder_topic=not _topic_given(args)), file=ctx.out)
+    problems = _region_problems(result.failures) + [error.describe() for error in result.facts.errors]
+    cost_tags = result.facts.cost_tags
+    if args.apply and args.activate_tags and cost_tags is not None:
+        problems += [
+            _cli_words(problem.text)
+            for problem in cost_tags.problems
+            if problem.key.startswith(("cost-tags:failed:", "cost-tags:refused:"))
+        ]
     pending = result.plan is not None and bool(result.plan.creates or result.plan.updates)
-    return EXIT_FINDINGS if args.fail_on_findings and pending else _region_exit(result.failures)
+    return _exit(ctx, problems, findings=pending)
 
 
-def _region_exit(failures: Sequence[object]) -> int:
-    return EXIT_FAILURE if failures else EXIT_OK
+def _topic_given(args: argparse.Namespace) -> bool:
+    return bool(args.topic_arn or os.environ.get("ALERT_TOPIC_ARN"))
+
+
+# What the jobs' messages call stack parameters, in the command line's words.
+_CLI_WORDS: Final = (
+    ("; kept because BudgetCleanup is off", "; kept: deleted only with --cleanup"),
+    ("; BudgetCleanup is on", "; --cleanup is given"),
+    ("BudgetAlertThresholds", "--thresholds"),
+    ("ProjectBudgetsUSD", "--project-budgets"),
+    ("DefaultMonthlyBudgetUSD", "the default budget (--default-budget)"),
+    (
+        "If this is that account, redeploy with ActivateCostAllocationTags=true and this function does it.",
+        "If this is that account, --activate-tags --apply does it.",
+    ),
+    ("This function activates them then.", "--activate-tags --apply activates them then."),
+    ("This function reports them as inactive then.", "They are reported as inactive then."),
+)
+
+
+def _cli_words(text: str) -> str:
+    for stack_words, cli_words in _CLI_WORDS:
+        text = text.replace(stack_words, cli_words)
+    return text
+
+
+def _budget_lines(budget: DesiredBudget, *, placeholder_topic: bool) -> list[str]:
+    source = "--project-budgets" if budget.limit_source == "ProjectBudgetsUSD" else "the default, --default-budget"
+    alerts = ", ".join(spec.describe() for spec in budget.notifications) + " of the limit"
+    subscribers = ", ".join(
+        "the SNS topic --topic-arn names (required with --apply)"
+        if placeholder_topic and subscriber.kind == "SNS"
+        else subscriber.describe()
+        for subscriber in budget.subscribers
+    )
+    return [
+        f"    limit {money(budget.limit)} a month ({source})",
+        f"    alerts: {alerts}",
+        f"    sent to: {subscribers}",
+    ]
+
+
+def _plan_lines(plan: BudgetPlan, *, placeholder_topic: bool) -> list[str]:
+    lines: list[str] = []
+    if plan.creates:
+        lines += ["", f"Would create {len(plan.creates)}:"]
+        for create in plan.creates:
+            lines.append(f"  {create.budget.name} (project {create.budget.project}): {_cli_words(create.reason)}")
+            lines += _budget_lines(create.budget, placeholder_topic=placeholder_topic)
+    if plan.updates:
+        lines += ["", f"Would update {len(plan.updates)}:"]
+        for update in plan.updates:
+            lines.append(f"  {update.budget.name} (project {update.budget.project}):")
+            lines += [f"    - {_cli_words(reason)}" for reason in update.reasons]
+            lines += _budget_lines(update.budget, placeholder_topic=placeholder_topic)
+    if plan.deletes:
+        lines += ["", f"Would delete {len(plan.deletes)} (--cleanup):"]
+        lines += [f"  {orphan.name}: {_cli_words(orphan.reason)}" for orphan in plan.deletes]
+    if plan.kept_orphans:
+        lines += ["", f"Would keep {len(plan.kept_orphans)} budget(s) of vanished projects:"]
+        lines += [f"  {orphan.name}: {_cli_words(orphan.reason)}" for orphan in plan.kept_orphans]
+    if not (plan.creates or plan.updates or plan.deletes):
+        lines += ["", "Nothing to create, update or delete: budgets are in step with the profiles."]
+    return lines
+
+
+def render_budget_plan(result: BudgetRunResult, config: BudgetConfig, *, placeholder_topic: bool) -> str:
+    """What ``sync budgets`` without ``--apply`` would do, in the command line's own words."""
+    facts = result.facts
+    plan: BudgetPlan | None = result.plan
+    lines = [
+        "Budget plan (dry run: nothing was changed; --apply carries it out)",
+        f"{len(facts.projects)} project(s) on application profiles in {', '.join(facts.regions)}; "
+        f"{facts.in_step} budget(s) already in step.",
+    ]
+    if plan is None:
+        lines.append("No plan: the account's budgets could not be read (see the errors below).")
+    else:
+        lines += _plan_lines(plan, placeholder_topic=placeholder_topic)
+    if facts.conflicts:
+        lines += ["", "Left alone:"] + [f"  {c.project}: {_cli_words(c.reason)}" for c in facts.conflicts]
+    if facts.errors or facts.failures:
+        lines += ["", "Errors:"]
+        lines += [f"  {failure.describe()}" for failure in facts.failures]
+        lines += [f"  {error.describe()}" for error in facts.errors]
+    if facts.cost_tags is not None:
+        inactive = [key for key, status in facts.cost_tags.statuses.items() if status == "Inactive"]
+        if inactive and config.activate_cost_allocation_tags:
+            lines += ["", f"Would activate cost allocation tags: {', '.join(inactive)} (--activate-tags)"]
+        lines += ["", "Cost allocation tags:"] if facts.cost_tags.problems else []
+        lines += [f"  {_cli_words(problem.text)}" for problem in facts.cost_tags.problems]
+    return "\n".join(lines)
+
+
+def _switch(flag: bool) -> str:
+    """A destructive setting as the flag says: explicitly off unless the flag is given."""
+    return "true" if flag else "false"
+
+
+# What a run did not carry out although it was asked to (an error, not a decision).
+_NOT_DONE: Final = frozenset({OutcomeStatus.FAILED, OutcomeStatus.IN_USE})
+
+
+def _region_problems(failures: Sequence[RegionFailure]) -> list[str]:
+    return [f"region failed: {failure.describe()}" for failure in failures]
+
+
+def _exit(ctx: Context, problems: Sequence[str], *, findings: bool = False) -> int:
+    """1 with one line on stderr a problem (failures win over findings), 3 for findings when asked, else 0."""
+    if problems:
+        more = f" (and {len(problems) - 1} more: see the output)" if len(problems) > 1 else ""
+        print(f"bedrock-governance: error: {problems[0]}{more}", file=ctx.err)
+        return EXIT_FAILURE
+    return EXIT_FINDINGS if findings and getattr(ctx.args, "fail_on_findings", False) else EXIT_OK
 
 
 def _str(value: object) -> str | None:
@@ -229,19 +414,38 @@ def _parse_tags(items: Sequence[str]) -> dict[str, str]:
     return tags
 
 
-def profiles_create(ctx: Context) -> int:
+def _refuse_if(problems: Sequence[ProfileProblem], what: str) -> None:
+    if problems:
+        lines = "\n".join(f"  - {problem.describe()}" for problem in problems)
+        raise UsageError(f"refused: AWS would reject this profile, nothing was {what}:\n{lines}")
+
+
+def _refuse_policy_violations(tags: Mapping[str, str], ctx: Context, what: str) -> None:
     args = ctx.args
-    region = ctx.home_region
-    tags = _parse_tags(args.tag)
     policy = tag_policy_from_env(ctx.env(REQUIRED_TAG_KEYS=args.required_tags, ALLOWED_TAG_VALUES=args.allowed_values))
     violations = evaluate_tags(tags, policy)
     if violations:
         lines = "\n".join(f"  - {violation.describe()}" for violation in violations)
-        raise UsageError(f"refused: the tags do not follow the tag policy, nothing was created:\n{lines}")
+        raise UsageError(f"refused: the tags do not follow the tag policy, nothing was {what}:\n{lines}")
+
+
+def profiles_create(ctx: Context) -> int:
+    args = ctx.args
+    region = ctx.home_region
+    tags = _parse_tags(args.tag)
+    _refuse_policy_violations(tags, ctx, "created")
+    # What AWS checks without a call first, so a refusal costs no AWS call at all.
+    _refuse_if(profile_problems(args.name, args.description, tags), "created")
     bedrock = BedrockProfiles(ctx.clients.bedrock(region))
+    taken = {profile.name for profile in bedrock.list_application_profiles()}
+    _refuse_if(profile_problems(args.name, args.description, tags, taken), "created")
     source = resolve_copy_source(args.model, region, bedrock.list_foundation_models(), bedrock.list_system_profiles())
     if args.dry_run:
-        print(f"Would create {args.name!r} in {region} from {source.arn}\n  ({source.reason})", file=ctx.out)
+        print(
+            f"Would create {args.name!r} in {region} from {source.arn}\n  ({source.reason})\n"
+            "  (AWS's checks of the name, description and tags passed, and the name is free)",
+            file=ctx.out,
+        )
         return EXIT_OK
     created = bedrock.create_profile(
         name=args.name,
@@ -269,25 +473,57 @@ def profiles_create(ctx: Context) -> int:
 def _load_record(ctx: Context, location: str) -> DeletionRecord:
     if location.startswith("s3://"):
         bucket, _, key = location.removeprefix("s3://").partition("/")
-        document = JsonStore(ctx.clients.s3(ctx.home_region), bucket).get(key)
+        if not bucket or not key:
+            raise UsageError(f"{location} names no object: give s3://BUCKET/KEY of a deletion record")
+        try:
+            document: object = JsonStore(ctx.clients.s3(ctx.home_region), bucket).get(key)
+        except ValueError as error:  # not JSON, or JSON but not an object
+            raise UsageError(f"{location} is not a JSON deletion record") from error
         if document is None:
             raise UsageError(f"no deletion record at {location}")
     else:
         try:
             document = json.loads(Path(location).read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise UsageError(f"cannot read the deletion record {location}: {error}") from error
-    return DeletionRecord.from_json(document)
+        except OSError as error:
+            raise UsageError(f"cannot read the deletion record {location}: {error.strerror or error}") from error
+        except ValueError as error:  # JSONDecodeError, or bytes that are not text
+            raise UsageError(f"{location} is not a JSON deletion record") from error
+    try:
+        return DeletionRecord.from_json(document)
+    except InvalidDeletionRecord as error:
+        raise UsageError(f"{location}: {error}") from error
 
 
 def profiles_restore(ctx: Context) -> int:
-    record = _load_record(ctx, ctx.args.record)
-    if ctx.args.dry_run:
-        print(f"Would re-create {record.name!r} in {record.region}:\n  {record.restore_command()}", file=ctx.out)
+    args = ctx.args
+    record = _load_record(ctx, args.record)
+    check_region(record.region, "the deletion record's region")
+    tags = {**record.tags, **_parse_tags(args.tag)}
+    _refuse_policy_violations(tags, ctx, "re-created")
+    description = record.description or None
+    _refuse_if(profile_problems(record.name, description, tags), "re-created")
+    bedrock = BedrockProfiles(ctx.clients.bedrock(record.region))
+    taken = {profile.name for profile in bedrock.list_application_profiles()}
+    _refuse_if(profile_problems(record.name, description, tags, taken), "re-created")
+    models, system = bedrock.list_foundation_models(), bedrock.list_system_profiles()
+    if not source_offered(record.copy_from, models, system):
+        suggestions = suggest_models(record.copy_from, models, system)
+        tag_flags = " ".join(f"--tag {shlex.quote(f'{key}={value}')}" for key, value in tags.items())
+        if description:
+            tag_flags = f"--description {shlex.quote(description)} {tag_flags}"
+        others = f"; other current models: {', '.join(suggestions[1:])}" if len(suggestions) > 1 else ""
+        raise UsageError(
+            f"refused: {record.copy_from} is no longer offered in {record.region}, so the profile cannot be "
+            "re-created as it was; create it from a current model instead: bedrock-governance profiles create "
+            f"--region {record.region} --name {shlex.quote(record.name)} "
+            f"--model {suggestions[0] if suggestions else '<a model offered there>'} {tag_flags}".rstrip()
+            + others
+        )
+    if args.dry_run:
+        command = replace(record, tags=tags).restore_command()
+        print(f"Would re-create {record.name!r} in {record.region}:\n  {command}", file=ctx.out)
         return EXIT_OK
-    arn = restore_profile(
-        record, BedrockProfiles(ctx.clients.bedrock(record.region)), client_request_token=str(uuid.uuid4())
-    )
+    arn = restore_profile(replace(record, tags=tags), bedrock, client_request_token=str(uuid.uuid4()))
     if ctx.args.json:
         print(json.dumps({"inferenceProfileArn": arn, "oldArn": record.old_arn}, indent=2), file=ctx.out)
     else:
@@ -304,7 +540,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", help="AWS named profile to use")
     parser.add_argument("--endpoint-url", help="send every AWS call here (AWS_ENDPOINT_URL is honoured too)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the readable report")
-    parser.add_argument("--at", help="run as if at this ISO time (e.g. to replay a schedule)")
+    parser.add_argument(
+        "--at",
+        help="decide as if at this ISO time: any time read-only; with a write flag only within hours of now",
+    )
 
 
 def _tag_policy_flags(parser: argparse.ArgumentParser) -> None:
@@ -331,6 +570,11 @@ def _add_check(groups: Any) -> None:
     idle.add_argument("--idle-days", type=int, help="days without invocations (default: IDLE_DAYS or 30)")
     idle.add_argument("--grace-days", type=int, help="days a mark stands before deletion (default: 14)")
     idle.add_argument("--max-deletions", type=int, help="deletion cap (default: 10)")
+    idle.add_argument(
+        "--max-newly-idle-percent",
+        type=int,
+        help="circuit breaker: hold a region where more than this share looks newly idle (default: 50)",
+    )
     idle.add_argument("--apply", action="store_true", help="write and remove idle marks (tags)")
     idle.add_argument("--delete", action="store_true", help="also delete profiles past the grace period")
     idle.add_argument("--records-bucket", help="S3 bucket for deletion records (required with --delete)")
@@ -384,13 +628,21 @@ def _add_profiles(groups: Any) -> None:
     create.add_argument("--model", required=True, help="model id, foundation-model ARN or system profile id")
     create.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="a tag (repeat)")
     create.add_argument("--description", help="profile description")
-    create.add_argument("--dry-run", action="store_true", help="show what would be created")
+    create.add_argument(
+        "--dry-run", action="store_true", help="run AWS's checks and show what would be created, creating nothing"
+    )
     create.set_defaults(run=profiles_create)
 
     restore = profiles.add_parser("restore", help="re-create a deleted profile from its deletion record")
     _common(restore)
+    _tag_policy_flags(restore)
     restore.add_argument("record", help="s3://bucket/deletion-records/... or a local JSON file")
-    restore.add_argument("--dry-run", action="store_true", help="show what would be re-created")
+    restore.add_argument(
+        "--tag", action="append", default=[], metavar="KEY=VALUE", help="add or change a tag of the record (repeat)"
+    )
+    restore.add_argument(
+        "--dry-run", action="store_true", help="run AWS's checks and show what would be re-created, creating nothing"
+    )
     restore.set_defaults(run=profiles_restore)
 
 
@@ -409,13 +661,75 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --- errors -------------------------------------------------------------------------------------
 
+# The flags that set a setting, per command: a bad value is named as the user typed it.
+_COMMON_FLAGS: Final = {"GOVERNED_REGIONS": "--regions", "AWS_REGION": "--region"}
+_POLICY_FLAGS: Final = {"REQUIRED_TAG_KEYS": "--required-tags", "ALLOWED_TAG_VALUES": "--allowed-values"}
+SETTING_FLAGS: Final[Mapping[str, Mapping[str, str]]] = {
+    "check tags": {**_COMMON_FLAGS, **_POLICY_FLAGS, "ALERT_TOPIC_ARN": "--topic-arn"},
+    "check idle": {
+        **_COMMON_FLAGS,
+        "ALERT_TOPIC_ARN": "--topic-arn",
+        "GOVERNANCE_BUCKET": "--records-bucket",
+        "IDLE_DAYS": "--idle-days",
+        "IDLE_GRACE_DAYS": "--grace-days",
+        "MAX_DELETIONS_PER_RUN": "--max-deletions",
+        "MAX_NEWLY_IDLE_PERCENT": "--max-newly-idle-percent",
+    },
+    "report cost": {
+        **_COMMON_FLAGS,
+        "REPORT_TOPIC_ARN": "--topic-arn",
+        "ALERT_TOPIC_ARN": "--alert-topic-arn",
+        "COST_REPORT_TAG_KEY": "--tag-key",
+        "SCHEDULE_TIMEZONE": "--timezone",
+        "REPORT_BUCKET": "--report-bucket",
+    },
+    "sync budgets": {
+        **_COMMON_FLAGS,
+        **_POLICY_FLAGS,
+        "ALERT_TOPIC_ARN": "--topic-arn",
+        "PROJECT_BUDGETS_USD": "--project-budgets",
+        "DEFAULT_MONTHLY_BUDGET_USD": "--default-budget",
+        "BUDGET_ALERT_THRESHOLDS": "--thresholds",
+    },
+    "profiles create": {**_COMMON_FLAGS, **_POLICY_FLAGS},
+    "profiles restore": {**_COMMON_FLAGS, **_POLICY_FLAGS},
+}
 
-def _one_line(error: BaseException) -> tuple[str, int]:
+
+def _flag_given(args: argparse.Namespace, flag: str) -> bool:
+    return getattr(args, flag.removeprefix("--").replace("-", "_"), None) not in (None, False, "")
+
+
+def _setting_source(error: ConfigError, args: argparse.Namespace | None) -> str:
+    """Where a bad setting came from: the flag the user typed, else the environment variable."""
+    if args is not None:
+        flag = SETTING_FLAGS.get(f"{args.group} {args.command}", {}).get(error.setting)
+        if flag and _flag_given(args, flag):
+            return flag
+    return error.setting
+
+
+def _config_message(error: ConfigError, args: argparse.Namespace | None) -> str:
+    source = _setting_source(error, args)
+    if isinstance(error, UnknownRegion):
+        return f"unknown region {error.region!r} from {source} (Bedrock is offered in: {', '.join(error.known)})"
+    if source.startswith("-"):
+        return f"invalid {source}: {error.problem}"
+    flag = SETTING_FLAGS.get(f"{args.group} {args.command}", {}).get(error.setting) if args is not None else None
+    hint = f" (or pass {flag})" if flag else ""
+    return f"invalid setting {error.setting} in the environment: {error.problem}{hint}"
+
+
+def _one_line(error: BaseException, args: argparse.Namespace | None = None) -> tuple[str, int]:
     """The one line a person reads for an error, and the exit code."""
     code = EXIT_FAILURE
     match error:
-        case UsageError() | ConfigError():
+        case ConfigError():
+            message, code = _config_message(error, args), EXIT_USAGE
+        case UsageError() | events.InvalidRunTime():
             message, code = str(error), EXIT_USAGE
+        case events.RunTimeOutOfBounds():
+            message, code = f"{error}; without a write flag, --at replays any time read-only", EXIT_USAGE
         case AccessDenied() if error.code == "NoCredentials":
             message = "no AWS credentials found: run `aws configure`, set AWS_PROFILE, or export AWS keys"
         case AccessDenied():
@@ -433,12 +747,40 @@ def _one_line(error: BaseException) -> tuple[str, int]:
     return message, code
 
 
-def _check_region(session: boto3.session.Session, region: str | None) -> None:
-    if not region:
+def home_region_of(args: argparse.Namespace, session: boto3.session.Session) -> tuple[str | None, str]:
+    """The home region and where it came from (for a message naming it)."""
+    if args.region:
+        return str(args.region).strip(), "--region"
+    if session.region_name:
+        region = str(session.region_name)
+        if os.environ.get("AWS_DEFAULT_REGION", "").strip() == region:
+            return region, "AWS_DEFAULT_REGION"
+        return region, f"the region of AWS profile {args.profile or os.environ.get('AWS_PROFILE') or 'default'}"
+    if os.environ.get("AWS_REGION", "").strip():
+        return os.environ["AWS_REGION"].strip(), "AWS_REGION"
+    return None, ""
+
+
+def _check_regions(args: argparse.Namespace, session: boto3.session.Session) -> None:
+    """Every region the command line was given, checked before any AWS call (one check: config's)."""
+    region, source = home_region_of(args, session)
+    if region:
+        check_region(region, source)
+    for governed in (args.regions or "").split(","):
+        if governed.strip():
+            check_region(governed.strip(), "--regions")
+
+
+def _silence_stdout(out: TextIO) -> None:
+    """After a broken pipe: point stdout at devnull so the interpreter's last flush cannot fail
+    again (the recipe of the Python docs, "Note on SIGPIPE")."""
+    if out is not sys.stdout:
         return
-    known = set(session.get_available_regions("bedrock")) | set(session.get_available_regions("sts"))
-    if region not in known:
-        raise UsageError(f"unknown region {region!r} (Bedrock is offered in: {', '.join(sorted(known))})")
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
@@ -446,21 +788,29 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
     run: Callable[[Context], int] = args.run
     try:
         session = boto3.session.Session(profile_name=args.profile) if args.profile else boto3.session.Session()
-        for region in [args.region, *(args.regions.split(",") if args.regions else [])]:
-            _check_region(session, region.strip() if region else None)
+        _check_regions(args, session)
         ctx = Context(
-            args=args, clients=ClientFactory(session, endpoint_url=args.endpoint_url), session=session, out=out
+            args=args,
+            clients=ClientFactory(session, endpoint_url=args.endpoint_url),
+            session=session,
+            out=out,
+            err=err,
         )
-        return run(ctx)
+        code = run(ctx)
+        out.flush()
+        return code
+    except BrokenPipeError:
+        _silence_stdout(out)
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print("interrupted", file=err)
         return EXIT_INTERRUPTED
     except ClientError as error:
-        message, code = _one_line(translate(error, "aws", "call"))
+        message, code = _one_line(translate(error, "aws", "call"), args)
     except BotoCoreError as error:
         message, code = f"{type(error).__name__}: {error}", EXIT_FAILURE
     except (GovernanceError, ValueError) as error:
-        message, code = _one_line(error)
+        message, code = _one_line(error, args)
     print(f"bedrock-governance: error: {message}", file=err)
     return code
 

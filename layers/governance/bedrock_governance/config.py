@@ -6,6 +6,7 @@ parameters; the command line builds the same dataclasses from its flags.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -89,16 +90,55 @@ def parse_allowed_values(value: str, setting: str) -> Mapping[str, tuple[str, ..
     return allowed
 
 
-def parse_regions(value: str, setting: str, default_region: str | None) -> tuple[str, ...]:
-    """Governed regions; an empty list means the deployment's own region."""
+class UnknownRegion(ConfigError):
+    """A well-formed region name that is not one of Bedrock's regions (a typo, usually)."""
+
+    def __init__(self, setting: str, region: str, known: tuple[str, ...]) -> None:
+        self.region = region
+        self.known = known
+        what = f"unknown region {region!r}"
+        if not REGION_PATTERN.match(region):
+            what = f"{region!r} is not an AWS region name such as eu-central-1"
+        super().__init__(setting, f"{what} (Bedrock is offered in: {', '.join(known)})")
+
+
+@functools.cache
+def bedrock_regions() -> tuple[str, ...]:
+    """Bedrock's regions in every partition, from botocore's bundled endpoint data (no network,
+    no client). Loaded on first use; a region newer than the installed botocore needs an upgrade."""
+    import boto3.session  # noqa: PLC0415 - only a region check needs botocore's data
+
+    session = boto3.session.Session()
+    regions = {
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("bedrock", partition_name=partition)
+    }
+    return tuple(sorted(regions))
+
+
+def check_region(region: str, setting: str) -> str:
+    """``region`` if it is a Bedrock region, else a :class:`ConfigError` naming ``setting`` (where it came from).
+
+    The one region check: flags, AWS_REGION / AWS_DEFAULT_REGION, GOVERNED_REGIONS and records all use it.
+    """
+    known = bedrock_regions()
+    if region not in known:
+        raise UnknownRegion(setting, region, known)
+    return region
+
+
+def parse_regions(
+    value: str, setting: str, default_region: str | None, default_setting: str = "AWS_REGION"
+) -> tuple[str, ...]:
+    """Governed regions; an empty list means the deployment's own region (``default_setting``)."""
     regions = parse_list(value)
     if not regions:
         if not default_region:
             raise ConfigError(setting, "is empty and no default region (AWS_REGION) is set")
-        regions = (default_region,)
+        return (check_region(default_region.strip(), default_setting),)
     for region in regions:
-        if not REGION_PATTERN.match(region):
-            raise ConfigError(setting, f"{region!r} is not an AWS region name such as eu-central-1")
+        check_region(region, setting)
     return tuple(dict.fromkeys(regions))
 
 
@@ -142,8 +182,9 @@ def tag_policy_from_env(env: Mapping[str, str]) -> TagPolicy:
 
 
 def regions_from_env(env: Mapping[str, str]) -> tuple[str, ...]:
+    default_setting = "AWS_REGION" if env.get("AWS_REGION") else "AWS_DEFAULT_REGION"
     default_region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-    return parse_regions(env.get("GOVERNED_REGIONS", ""), "GOVERNED_REGIONS", default_region)
+    return parse_regions(env.get("GOVERNED_REGIONS", ""), "GOVERNED_REGIONS", default_region, default_setting)
 
 
 @dataclass(frozen=True)
@@ -182,15 +223,17 @@ MAX_BUDGET_USD: Final = Decimal(1_000_000_000)
 def parse_usd(value: object, setting: str, what: str = "amount") -> Decimal:
     """A positive dollar amount with at most two decimals (a JSON number or a numeric string)."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str | float):
-        raise ConfigError(setting, f"the {what} {value!r} is not a number")
+        raise ConfigError(setting, f"the {what} {json.dumps(value, default=str)} is not a number")
+    # As the user wrote it (a JSON number arrives as a Decimal): never a Python repr such as Decimal('1E+12').
+    shown = repr(value) if isinstance(value, str) else str(value)
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation as error:
-        raise ConfigError(setting, f"the {what} {value!r} is not a number") from error
+        raise ConfigError(setting, f"the {what} {shown} is not a number") from error
     if not amount.is_finite() or amount <= 0 or amount > MAX_BUDGET_USD:
-        raise ConfigError(setting, f"the {what} {value!r} must be more than 0 and at most {MAX_BUDGET_USD:,} USD")
+        raise ConfigError(setting, f"the {what} {shown} must be more than 0 and at most {MAX_BUDGET_USD:,} USD")
     if amount != amount.quantize(Decimal("0.01")):
-        raise ConfigError(setting, f"the {what} {value!r} has more than two decimals")
+        raise ConfigError(setting, f"the {what} {shown} has more than two decimals")
     return amount
 
 
@@ -321,6 +364,8 @@ class BudgetConfig:
 IDLE_DAYS_MAX: Final = 180
 IDLE_GRACE_DAYS_MAX: Final = 365
 MAX_DELETIONS_PER_RUN_MAX: Final = 1000
+# The circuit breaker's default share (see idle.hold_mass_misreads and the README's safety section).
+DEFAULT_MAX_NEWLY_IDLE_PERCENT: Final = 50
 
 
 @dataclass(frozen=True)
@@ -334,6 +379,7 @@ class IdleConfig:
     grace_days: int = 14
     cleanup_dry_run: bool = True
     max_deletions_per_run: int = 10
+    max_newly_idle_percent: int = DEFAULT_MAX_NEWLY_IDLE_PERCENT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IdleConfig:
@@ -353,6 +399,12 @@ class IdleConfig:
                 "MAX_DELETIONS_PER_RUN",
                 minimum=0,
                 maximum=MAX_DELETIONS_PER_RUN_MAX,
+            ),
+            max_newly_idle_percent=parse_int(
+                values.get("MAX_NEWLY_IDLE_PERCENT", str(DEFAULT_MAX_NEWLY_IDLE_PERCENT)),
+                "MAX_NEWLY_IDLE_PERCENT",
+                minimum=1,
+                maximum=100,
             ),
         )
 

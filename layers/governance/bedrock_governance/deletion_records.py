@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from bedrock_governance.aws.bedrock import BedrockProfiles
+from bedrock_governance.config import REGION_PATTERN
 from bedrock_governance.errors import GovernanceError
 from bedrock_governance.models import IDLE_SINCE_TAG, InferenceProfile, frozen_tags
 
@@ -94,10 +95,6 @@ def restorable_tags(tags: Mapping[str, str]) -> dict[str, str]:
     return {key: value for key, value in sorted(tags.items()) if key not in GOVERNANCE_MARKS}
 
 
-def _time(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
-
-
 @dataclass(frozen=True)
 class DeletionRecord:
     region: str
@@ -136,8 +133,10 @@ class DeletionRecord:
     def restore_command(self) -> str:
         """The AWS CLI command that re-creates the profile, for people without this package."""
         tags = " ".join(shlex.quote(f"key={key},value={value}") for key, value in self.tags.items())
+        # Every field is quoted: a record is a file anyone with bucket access can edit, and this
+        # command is printed for people to paste.
         command = (
-            f"aws bedrock create-inference-profile --region {self.region} "
+            f"aws bedrock create-inference-profile --region {shlex.quote(self.region)} "
             f"--inference-profile-name {shlex.quote(self.name)} "
             f"--model-source copyFrom={shlex.quote(self.copy_from)}"
         )
@@ -175,41 +174,108 @@ class DeletionRecord:
         }
 
     @classmethod
-    def from_json(cls, document: Mapping[str, Any]) -> DeletionRecord:
+    def from_json(cls, document: object) -> DeletionRecord:
+        """A record from its JSON document, or :class:`InvalidDeletionRecord` saying what is wrong."""
+        if not isinstance(document, Mapping):
+            raise InvalidDeletionRecord(f"a deletion record is a JSON object, not a JSON {_json_kind(document)}")
         if document.get("type") != RECORD_TYPE or document.get("version") != RECORD_VERSION:
             raise InvalidDeletionRecord(
                 f"not a version-{RECORD_VERSION} {RECORD_TYPE} (type={document.get('type')!r}, "
                 f"version={document.get('version')!r})"
             )
-        try:
-            tags = document.get("tags") or {}
-            original = document.get("originalTags") or tags
-            if not isinstance(tags, Mapping) or not isinstance(original, Mapping):
-                raise TypeError("tags must be objects")
-            return cls(
-                region=str(document["region"]),
-                name=str(document["profileName"]),
-                description=str(document.get("description") or ""),
-                copy_from=str(document["copyFrom"]),
-                copy_from_kind=str(document.get("copyFromKind") or ""),
-                copy_from_explanation=str(document.get("copyFromExplanation") or ""),
-                model_arns=tuple(str(arn) for arn in document.get("modelArns", [])),
-                tags={str(k): str(v) for k, v in tags.items()},
-                original_tags={str(k): str(v) for k, v in original.items()},
-                old_arn=str(document["oldArn"]),
-                old_id=str(document["oldId"]),
-                created_at=_time(document.get("createdAt")),
-                last_used=_time(document.get("lastUse")),
-                last_use_text=str(document.get("lastUseText") or ""),
-                usage_read_since=_time(document.get("usageReadSince")),
-                idle_since=document.get("idleSince"),
-                reason=str(document.get("reason") or ""),
-                deleted_at=datetime.fromisoformat(str(document["deletedAt"])),
-                status=str(document.get("status") or "deleting"),
-                status_detail=str(document.get("statusDetail") or ""),
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            raise InvalidDeletionRecord(f"malformed deletion record: {error}") from error
+        region = _required(document, "region")
+        if not REGION_PATTERN.match(region):
+            raise InvalidDeletionRecord(f'field "region" {region!r} is not an AWS region name such as eu-central-1')
+        tags = _tag_map(document, "tags", document.get("tags") or {})
+        original = _tag_map(document, "originalTags", document.get("originalTags") or tags)
+        return cls(
+            region=region,
+            name=_required(document, "profileName"),
+            description=_optional(document, "description"),
+            copy_from=_required(document, "copyFrom"),
+            copy_from_kind=_optional(document, "copyFromKind"),
+            copy_from_explanation=_optional(document, "copyFromExplanation"),
+            model_arns=_string_list(document, "modelArns"),
+            tags=tags,
+            original_tags=original,
+            old_arn=_required(document, "oldArn"),
+            old_id=_required(document, "oldId"),
+            created_at=_time_field(document, "createdAt"),
+            last_used=_time_field(document, "lastUse"),
+            last_use_text=_optional(document, "lastUseText"),
+            usage_read_since=_time_field(document, "usageReadSince"),
+            idle_since=_optional(document, "idleSince") or None,
+            reason=_optional(document, "reason"),
+            deleted_at=_required_time(document, "deletedAt"),
+            status=_optional(document, "status") or "deleting",
+            status_detail=_optional(document, "statusDetail"),
+        )
+
+
+def _json_kind(value: object) -> str:
+    match value:
+        case list():
+            return "list"
+        case str():
+            return "string"
+        case bool():
+            return "boolean"
+        case int() | float():
+            return "number"
+        case None:
+            return "null"
+        case _:
+            return type(value).__name__
+
+
+def _required(document: Mapping[str, Any], field: str) -> str:
+    if field not in document or document[field] is None:
+        raise InvalidDeletionRecord(f'the deletion record lacks the field "{field}"')
+    value = document[field]
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidDeletionRecord(f'field "{field}" must be a non-empty string, not a JSON {_json_kind(value)}')
+    return value
+
+
+def _optional(document: Mapping[str, Any], field: str) -> str:
+    value = document.get(field)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidDeletionRecord(f'field "{field}" must be a string, not a JSON {_json_kind(value)}')
+    return value
+
+
+def _string_list(document: Mapping[str, Any], field: str) -> tuple[str, ...]:
+    value = document.get(field) or []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidDeletionRecord(f'field "{field}" must be a list of strings')
+    return tuple(value)
+
+
+def _tag_map(document: Mapping[str, Any], field: str, value: object) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise InvalidDeletionRecord(f'field "{field}" must be an object of tag key to string value')
+    return {str(key): item for key, item in value.items()}
+
+
+def _required_time(document: Mapping[str, Any], field: str) -> datetime:
+    value = _time_field(document, field)
+    if value is None:
+        raise InvalidDeletionRecord(f'the deletion record lacks the field "{field}"')
+    return value
+
+
+def _time_field(document: Mapping[str, Any], field: str) -> datetime | None:
+    value = document.get(field)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidDeletionRecord(f'field "{field}" must be an ISO 8601 time, not a JSON {_json_kind(value)}')
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as error:
+        raise InvalidDeletionRecord(f'field "{field}" {value!r} is not an ISO 8601 time') from error
 
 
 def build_record(

@@ -80,3 +80,45 @@ def resolve_copy_source(
         f"{model_id} is not available in {region}, neither on demand nor through a system-defined profile "
         "(check model access and the region)"
     )
+
+
+def _copyable_model_ids(foundation_models: Sequence[Mapping[str, Any]]) -> list[str]:
+    return [
+        str(m["modelId"])
+        for m in foundation_models
+        if m.get("modelId") and "ON_DEMAND" in m.get("inferenceTypesSupported", [])
+    ]
+
+
+def source_offered(
+    copy_from: str, foundation_models: Sequence[Mapping[str, Any]], system_profiles: Sequence[Mapping[str, Any]]
+) -> bool:
+    """Whether ``copy_from`` (a foundation-model or system profile ARN, as in a deletion record) can
+    still be copied in the region these lists describe: an on-demand foundation model there, or one
+    of its system-defined profiles."""
+    if any(copy_from == profile.get("inferenceProfileArn") for profile in system_profiles):
+        return True
+    if ":foundation-model/" not in copy_from:
+        return False
+    return copy_from.rsplit("/", 1)[-1] in _copyable_model_ids(foundation_models)
+
+
+def suggest_models(
+    copy_from: str,
+    foundation_models: Sequence[Mapping[str, Any]],
+    system_profiles: Sequence[Mapping[str, Any]],
+    limit: int = 3,
+) -> list[str]:
+    """Model ids ``profiles create --model`` accepts in the region, the gone source's provider first.
+
+    Offered when a deletion record's source has been retired from the region.
+    """
+    usable = set(_copyable_model_ids(foundation_models)) | {
+        _model_id_of(str(profile.get("inferenceProfileId", "")))
+        for profile in system_profiles
+        if profile.get("inferenceProfileId")
+    }
+    provider = _model_id_of(copy_from).partition(".")[0]
+    same_provider = sorted(model for model in usable if model.partition(".")[0] == provider)
+    others = sorted(usable - set(same_provider))
+    return (same_provider + others)[:limit]
