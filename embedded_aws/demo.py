@@ -32,10 +32,11 @@ from embedded_aws.inbox import SentMessage, sent_messages
 from embedded_aws.seed import (
     ALLOWED_TAG_VALUES,
     DEFAULT_REGIONS,
+    DEMO_PROFILES,
     Estate,
-    EstateSpec,
     SeededProfile,
     Usage,
+    demo_spec,
     put_usage,
     seed_estate,
 )
@@ -250,7 +251,9 @@ def save_report_files(demo: Demo) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--profiles", type=int, default=72, help="application profiles to seed (default 72)")
+    parser.add_argument(
+        "--profiles", type=int, default=DEMO_PROFILES, help=f"application profiles to seed (default {DEMO_PROFILES})"
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "demo-output", help="where mails and reports go")
     parser.add_argument("--lines", type=int, default=SCREEN_LINES, help="lines of each mail shown on screen")
     args = parser.parse_args(argv)
@@ -315,7 +318,7 @@ def deploy_and_seed(demo: Demo, profiles: int, monday: date, build_dir: Path) ->
     )
 
     demo.progress(f"Seeding an estate of {profiles} application inference profiles, 8 weeks of usage and costs")
-    estate = seed_estate(EstateSpec(profiles=profiles, now=at(monday, 0)), progress=demo.note)
+    estate = seed_estate(demo_spec(at(monday, 0), profiles), progress=demo.note)
     counts = {usage.value: len(estate.where(usage=usage)) for usage in Usage}
     demo.note(f"usage: {counts}; cost ledger rows: {estate.ledger_rows:,}")
     sources = sum(1 for p in estate.profiles if ":inference-profile/" in p.source_arn)

@@ -15,9 +15,14 @@ with three differences, all of them towards AWS:
 * a ``MetricStat`` query only sees datapoints of its own namespace (moto ignores the namespace
   when the query has dimensions; AWS does not);
 * AWS's request limits are enforced: at most 500 queries, ids that start with a lowercase letter
-  and are unique;
-* nothing else changes: queries with an ``Expression`` (metric math) are passed to moto's own
-  implementation, which echoes them as before.
+  and are unique, exactly one of ``MetricStat`` and ``Expression`` in each query;
+* an ``Expression`` is computed only when it is the id of a ``MetricStat`` query of the request
+  (its series, under the expression's own id and label); any other metric math, ``SEARCH`` or
+  Metrics Insights query is refused with a ``ValidationError`` that says the embedded AWS does not
+  evaluate it. moto answers those with an empty ``Complete`` series, which code could mistake
+  for "no traffic".
+
+The local server (:mod:`embedded_aws.server`) serves CloudWatch this way too.
 
 ``tests/embedded_aws/test_indexed_cloudwatch.py`` compares every answer with moto's (namespace
 honoured as in :mod:`tests.embedded_aws.strict_cloudwatch`) on generated data. Opt-in, because
@@ -166,6 +171,41 @@ def check_query_limits(queries: Sequence[dict[str, Any]]) -> None:
         raise ValidationError("The values for parameter id in MetricDataQueries are not unique.")
 
 
+def _expression_kind(expression: str) -> str:
+    text = expression.strip().upper()
+    if text.startswith("SELECT"):
+        return "Metrics Insights queries"
+    if "SEARCH(" in text.replace(" ", ""):
+        return "SEARCH expressions"
+    return "metric math"
+
+
+def check_expressions(queries: Sequence[dict[str, Any]]) -> None:
+    """Refuse what the embedded CloudWatch cannot compute, instead of answering it with no data.
+
+    A query carries exactly one of ``MetricStat`` and ``Expression`` (as AWS requires); the only
+    expression computed is the bare id of a ``MetricStat`` query of the same request.
+    """
+    stat_ids = {str(query.get("Id")) for query in queries if "MetricStat" in query}
+    for position, query in enumerate(queries, start=1):
+        expression = query.get("Expression")
+        if "MetricStat" not in query and expression is None:
+            raise ValidationError(f"The parameter MetricDataQueries.member.{position}.MetricStat is required.")
+        if "MetricStat" in query and expression is not None:
+            raise ValidationError(
+                f"Exactly one of MetricDataQueries.member.{position}.MetricStat and "
+                f"MetricDataQueries.member.{position}.Expression must be specified."
+            )
+        if expression is None or str(expression).strip() in stat_ids:
+            continue
+        raise ValidationError(
+            f"The embedded AWS does not evaluate {_expression_kind(str(expression))}: "
+            f'MetricDataQueries.member.{position} (Id {query.get("Id")}) has the Expression "{expression}". '
+            "Only MetricStat queries and an Expression that is the Id of one of them are computed; "
+            "anything else is refused rather than answered with an empty result."
+        )
+
+
 _original_get_metric_data = CloudWatchBackend.get_metric_data
 _original_get_metric_statistics = CloudWatchBackend.get_metric_statistics
 
@@ -178,8 +218,7 @@ def get_metric_data(
     scan_by: str = "TimestampAscending",
 ) -> list[dict[str, Any]]:
     check_query_limits(queries)
-    if any("MetricStat" not in query for query in queries):
-        return _original_get_metric_data(self, queries, start_time, end_time, scan_by)
+    check_expressions(queries)
     start_time = start_time.replace(microsecond=0)
     end_time = end_time.replace(microsecond=0)
     if start_time > end_time:
@@ -188,10 +227,12 @@ def get_metric_data(
         raise ValidationError("The parameter StartTime must not equal parameter EndTime.")
     extra = self.aws_metric_data
     index = _index_of(self)
-    results: list[dict[str, Any]] = []
+    series: dict[str, dict[str, Any]] = {}
     with index.lock:
         index.refresh(self.metric_data)
         for query in queries:
+            if "MetricStat" not in query:
+                continue
             stat_spec = query["MetricStat"]
             metric = stat_spec["Metric"]
             name = metric["MetricName"]
@@ -213,16 +254,32 @@ def get_metric_data(
             if scan_by == "TimestampDescending":
                 timestamps.reverse()
                 values.reverse()
-            if query.get("ReturnData", True):
-                results.append(
-                    {
-                        "id": query["Id"],
-                        "label": query.get("Label") or f"{name} {stat}",
-                        "values": values,
-                        "timestamps": timestamps,
-                        "status_code": "Complete",
-                    }
-                )
+            series[query["Id"]] = {
+                "id": query["Id"],
+                "label": query.get("Label") or f"{name} {stat}",
+                "values": values,
+                "timestamps": timestamps,
+                "status_code": "Complete",
+            }
+    results: list[dict[str, Any]] = []
+    for query in queries:
+        if not query.get("ReturnData", True):
+            continue
+        if "MetricStat" in query:
+            results.append(series[query["Id"]])
+        else:
+            # The one expression computed: another query's series, under this query's id and label.
+            named = series[str(query["Expression"]).strip()]
+            label = query.get("Label") or query["Id"]
+            results.append(
+                {
+                    **named,
+                    "id": query["Id"],
+                    "label": label,
+                    "values": [*named["values"]],
+                    "timestamps": [*named["timestamps"]],
+                }
+            )
     return results
 
 

@@ -78,6 +78,16 @@ class EstateSpec:
     account_id: str = ACCOUNT_ID
 
 
+DEMO_PROFILES: Final = 72
+"""The size of the estate `make demo` seeds."""
+
+
+def demo_spec(now: datetime, profiles: int = DEMO_PROFILES) -> EstateSpec:
+    """The estate `make demo` seeds, as of ``now``; ``python -m embedded_aws.server --seed demo``
+    seeds the same one, so the command line has the demo's profiles, usage and costs to work on."""
+    return EstateSpec(profiles=profiles, now=now)
+
+
 @dataclass(frozen=True)
 class SeededProfile:
     arn: str
