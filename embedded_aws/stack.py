@@ -42,6 +42,7 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
+from bedrock_governance.events import clock_set_to
 from embedded_aws.lambda_context import (
     RESERVED_ENVIRONMENT_KEYS,
     LambdaContext,
@@ -294,6 +295,8 @@ class DeployedStack:
         layer_paths = [self._layer_paths[arn] for arn in config.layers if arn in self._layer_paths]
         with (
             lambda_environment(variables),
+            # The simulated timeline's moment is the handler's real clock too, as it would be in AWS.
+            clock_set_to(moment),
             fresh_handler(config.code_dir, config.handler, layer_paths) as handler,
         ):
             started = time.monotonic()

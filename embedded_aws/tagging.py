@@ -8,7 +8,8 @@
 - The last page of a normal ``GetResources`` carries an empty ``PaginationToken``, as AWS
   sends it, instead of none at all.
 - ``TagResources`` / ``UntagResources`` report an ARN that its service rejects (unknown
-  resource, too many tags) in ``FailedResourcesMap`` instead of failing the whole call.
+  resource, too many tags) in ``FailedResourcesMap`` instead of failing the whole call, and
+  reject more than 20 ARNs with ``InvalidParameterException``, as AWS does.
 
 Which resources appear is the backends' business: a backend joins through moto's
 ``TaggableResourcesMixin`` (Bedrock profiles do, see :mod:`embedded_aws.bedrock`), and one that
@@ -29,6 +30,8 @@ from moto.resourcegroupstaggingapi.responses import ResourceGroupsTaggingAPIResp
 from werkzeug.exceptions import HTTPException
 
 MAX_ARNS_PER_CALL: Final = 100
+# TagResources / UntagResources take 1..20 ARNs (API reference; botocore does not check the maximum).
+MAX_ARNS_PER_WRITE: Final = 20
 # Parameters that may not stand beside ResourceARNList (GetResources API reference).
 _EXCLUSIVE_WITH_ARN_LIST: Final = (
     "ResourceTypeFilters",
@@ -92,6 +95,8 @@ def _each_arn(
 ) -> dict[str, dict[str, Any]]:
     """Apply moto's TagResources/UntagResources ARN by ARN, so one rejected ARN does not fail
     the others."""
+    if not 1 <= len(arns) <= MAX_ARNS_PER_WRITE:
+        raise _invalid(f"ResourceARNList must contain between 1 and {MAX_ARNS_PER_WRITE} ARNs.")
     failed: dict[str, dict[str, Any]] = {}
     for arn in arns:
         try:

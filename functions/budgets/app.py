@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -11,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.budget_job import BudgetJob
 from bedrock_governance.config import BudgetConfig
-from bedrock_governance.events import flag, run_time
+from bedrock_governance.events import flag, scheduled_run_time
 from bedrock_governance.observability import record_budgets
 
 logger = Logger()
@@ -24,6 +23,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     config = BudgetConfig.from_env()
     # {"dryRun": true} in an on-demand event plans and reports without writing anything.
     job = BudgetJob.from_config(config, ClientFactory(), dry_run=flag(event, "dryRun") is True)
-    result = job.run(now=run_time(event, datetime.now(UTC)))
+    result = job.run(now=scheduled_run_time(event))
     record_budgets(metrics, result)
     return result.summary()

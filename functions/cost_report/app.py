@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -11,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.config import CostReportConfig
 from bedrock_governance.cost_report_job import CostReportJob
-from bedrock_governance.events import flag, run_time
+from bedrock_governance.events import flag, scheduled_run_time
 from bedrock_governance.observability import record_cost_report
 
 logger = Logger()
@@ -24,6 +23,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     config = CostReportConfig.from_env()
     # {"dryRun": true} compiles and logs the report without publishing or writing to S3.
     job = CostReportJob.from_config(config, ClientFactory(), dry_run=flag(event, "dryRun") is True)
-    result = job.run(now=run_time(event, datetime.now(UTC)))
+    result = job.run(now=scheduled_run_time(event))
     record_cost_report(metrics, result)
     return result.summary()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -10,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.config import IdleConfig
-from bedrock_governance.events import flag, run_time
+from bedrock_governance.events import flag, scheduled_run_time
 from bedrock_governance.idle_job import IdleProfileJob
 from bedrock_governance.observability import record_idle_profiles
 
@@ -24,7 +23,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     config = IdleConfig.from_env()
     # {"dryRun": true} in an on-demand event forces a dry run; it cannot turn deletion on.
     job = IdleProfileJob.from_config(config, ClientFactory(), dry_run=flag(event, "dryRun"))
-    result = job.run(now=run_time(event, datetime.now(UTC)))
+    result = job.run(now=scheduled_run_time(event))
     record_idle_profiles(metrics, result)
     # A message that could not be sent fails the invocation (alarm), after the work is done and counted.
     result.raise_if_alert_failed()

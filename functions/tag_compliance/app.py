@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -10,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.config import TagComplianceConfig
-from bedrock_governance.events import run_time
+from bedrock_governance.events import scheduled_run_time
 from bedrock_governance.observability import record_tag_compliance
 from bedrock_governance.tag_compliance import TagComplianceJob
 
@@ -23,6 +22,6 @@ metrics = Metrics()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     config = TagComplianceConfig.from_env()
     job = TagComplianceJob.from_config(config, ClientFactory())
-    result = job.run(now=run_time(event, datetime.now(UTC)))
+    result = job.run(now=scheduled_run_time(event))
     record_tag_compliance(metrics, result)
     return result.summary()

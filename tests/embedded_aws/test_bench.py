@@ -59,6 +59,14 @@ def test_each_region_is_swept_with_one_call_of_each_kind(document: dict[str, Any
                 assert (calls["list_calls"], calls["tag_reads"]) == (1, 1), (name, region)
         for calls in functions["idle profiles"]["calls_by_region"].values():
             assert calls["metric_calls"] == 1
+        # The never-tagged profiles of the estate are read one by one, the same for every sweep.
+        for region in estate["regions"]:
+            confirms = {
+                functions[name]["calls_by_region"][region]["confirm_reads"]
+                for name in ("tag compliance", "idle profiles", "budgets")
+            }
+            assert len(confirms) == 1
+            assert 0 < confirms.pop() < PROFILES
         for calls in functions["cost report"]["calls_by_region"].values():
             assert (calls["list_calls"], calls["tag_reads"], calls["metric_calls"]) == (0, 0, 0)
 

@@ -22,7 +22,7 @@ from tests.embedded_aws.strict_cloudwatch import strict_cloudwatch
 
 REGION = "us-east-1"
 NOW = datetime(2026, 6, 15, 6, 30, tzinfo=UTC)
-END = datetime(2026, 6, 15, 6, 0, tzinfo=UTC)  # the reader rounds down to the hour
+END = datetime(2026, 6, 15, 7, 0, tzinfo=UTC)  # the reader reaches now: it rounds up to the next hour
 BUSY = "busybusybusy"
 QUIET = "quietquietqu"
 
@@ -163,7 +163,7 @@ def test_a_reader_with_the_wrong_namespace_is_caught(
     assert usage[BUSY].daily == {}, "the strict CloudWatch must not serve AWS/Bedrock data to another namespace"
 
 
-def test_day_buckets_end_at_the_hour_before_now(cw: Any, strict: list[Any]) -> None:
+def test_day_buckets_end_at_the_next_full_hour(cw: Any, strict: list[Any]) -> None:
     put(cw, "AWS/Bedrock", "Invocations", BUSY, at=END, value=100)  # after the window: not counted
     put(cw, "AWS/Bedrock", "Invocations", BUSY, at=END - timedelta(seconds=1), value=1)  # the last bucket
     put(cw, "AWS/Bedrock", "Invocations", BUSY, at=END - timedelta(days=30), value=2)  # the first bucket

@@ -31,6 +31,11 @@ def scheduled(when: datetime) -> dict[str, Any]:
     return SAMPLE_EVENT | {"scheduledTime": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
+def invoke_at(stack: DeployedStack, when: datetime, **extra: Any) -> Any:
+    """The scheduled run at ``when``: the event the scheduler sends then, on a clock reading ``when``."""
+    return stack.invoke("BudgetFunction", scheduled(when) | extra, now=when)
+
+
 def budgets_client() -> Any:
     return boto3.client("budgets", region_name="us-east-1")
 
@@ -142,6 +147,7 @@ def test_the_role_allows_only_what_the_function_calls(deploy: Callable[..., Depl
     assert set(allowed) == {
         "bedrock:ListInferenceProfiles",
         "tag:GetResources",
+        "bedrock:ListTagsForResource",  # profiles the Tagging API leaves out are read directly
         "budgets:ViewBudget",
         "budgets:ModifyBudget",
         "budgets:TagResource",
@@ -165,7 +171,7 @@ def test_the_role_allows_only_what_the_function_calls(deploy: Callable[..., Depl
 def test_a_malformed_setting_fails_the_invocation_naming_it(deploy: Callable[..., DeployedStack]) -> None:
     stack = deploy(ProjectBudgetsUSD='{"Alpha": "lots"}')
     with pytest.raises(ConfigError, match="PROJECT_BUDGETS_USD"):
-        stack.invoke("BudgetFunction", scheduled(NOW))
+        invoke_at(stack, NOW)
 
 
 # --------------------------------------------------------------------------- behaviour
@@ -180,7 +186,7 @@ def test_the_first_run_creates_the_right_budgets_filters_and_notifications(
     seed_estate()
     topic = stack.outputs["AlertTopicArn"]
 
-    summary = stack.invoke("BudgetFunction", scheduled(NOW))
+    summary = invoke_at(stack, NOW)
 
     assert summary["projects"] == {"Alpha": 2, "Beta": 1}
     assert summary["created"] == ["bedrock-project-Alpha", "bedrock-project-Beta", "bedrock-project-Gamma"]
@@ -220,10 +226,10 @@ def test_a_run_with_nothing_changed_makes_no_write_calls(
 ) -> None:
     stack = deploy(GovernedRegions=REGIONS, AlertEmail="ops@example.com")
     seed_estate()
-    stack.invoke("BudgetFunction", scheduled(NOW))
+    invoke_at(stack, NOW)
     api_calls.reset()
 
-    summary = stack.invoke("BudgetFunction", scheduled(NOW + timedelta(days=1)))
+    summary = invoke_at(stack, NOW + timedelta(days=1))
 
     assert api_calls.writes() == {}
     # It did look: every managed budget's tags and every notification's subscribers were read.
@@ -239,12 +245,12 @@ def test_changing_a_limit_and_a_threshold_updates_only_what_changed(
 ) -> None:
     stack = deploy(GovernedRegions=REGIONS, ProjectBudgetsUSD='{"Alpha": 250}')
     seed_estate()
-    stack.invoke("BudgetFunction", scheduled(NOW))
+    invoke_at(stack, NOW)
     beta_before = budgets_by_name()["bedrock-project-Beta"]
 
     set_environment(stack, PROJECT_BUDGETS_USD='{"Alpha": 400}')
     api_calls.reset()
-    summary = stack.invoke("BudgetFunction", scheduled(NOW + timedelta(days=1)))
+    summary = invoke_at(stack, NOW + timedelta(days=1))
 
     assert api_calls.writes("budgets") == {"budgets:UpdateBudget": 1}
     assert summary["updated"] == {"bedrock-project-Alpha": ["limit $250.00 -> $400.00 (from ProjectBudgetsUSD)"]}
@@ -259,7 +265,7 @@ def test_changing_a_limit_and_a_threshold_updates_only_what_changed(
 
     set_environment(stack, BUDGET_ALERT_THRESHOLDS="ACTUAL:90,ACTUAL:100,FORECASTED:100")
     api_calls.reset()
-    stack.invoke("BudgetFunction", scheduled(NOW + timedelta(days=2)))
+    invoke_at(stack, NOW + timedelta(days=2))
     assert api_calls.writes("budgets") == {"budgets:UpdateNotification": 2}
     assert ("ACTUAL", 90.0) in notifications_of("bedrock-project-Beta")
     assert ("ACTUAL", 80.0) not in notifications_of("bedrock-project-Beta")
@@ -295,7 +301,7 @@ def test_an_unmanaged_budget_is_never_touched(deploy: Callable[..., DeployedStac
     notifications_before = {name: notifications_of(name) for name in before}
 
     api_calls.reset()
-    summary = stack.invoke("BudgetFunction", scheduled(NOW))
+    summary = invoke_at(stack, NOW)
 
     after = budgets_by_name()
     for name, budget in before.items():
@@ -317,13 +323,13 @@ def test_a_vanished_project_is_reported_once_while_cleanup_is_off_and_deleted_wh
     stack = deploy(GovernedRegions=REGIONS)
     arns = seed_estate()
     topic = stack.outputs["AlertTopicArn"]
-    stack.invoke("BudgetFunction", scheduled(NOW))
+    invoke_at(stack, NOW)
     boto3.client("bedrock", region_name="eu-central-1").delete_inference_profile(
         inferenceProfileIdentifier=arns["beta-euc1"]
     )
 
     api_calls.reset()
-    kept = stack.invoke("BudgetFunction", scheduled(NOW + timedelta(days=1)))
+    kept = invoke_at(stack, NOW + timedelta(days=1))
     assert api_calls.writes("budgets") == {}
     assert kept["orphansKept"] == ["bedrock-project-Beta"]
     assert "bedrock-project-Beta" in budgets_by_name()
@@ -334,12 +340,12 @@ def test_a_vanished_project_is_reported_once_while_cleanup_is_off_and_deleted_wh
 
     # Said once: the next run with the same orphan is silent and writes nothing at all.
     api_calls.reset()
-    stack.invoke("BudgetFunction", scheduled(NOW + timedelta(days=2)))
+    invoke_at(stack, NOW + timedelta(days=2))
     assert api_calls.writes() == {}
     assert len(sent_messages(topic)) == 2
 
     set_environment(stack, BUDGET_CLEANUP="true")
-    deleted = stack.invoke("BudgetFunction", scheduled(NOW + timedelta(days=3)))
+    deleted = invoke_at(stack, NOW + timedelta(days=3))
     assert deleted["deleted"] == ["bedrock-project-Beta"]
     assert set(budgets_by_name()) == {"bedrock-project-Alpha"}
     assert sent_messages(topic)[-1].subject == "Bedrock budgets: 1 deleted"
@@ -351,7 +357,7 @@ def test_a_dry_run_reports_the_plan_and_writes_nothing(
     stack = deploy(GovernedRegions=REGIONS)
     seed_estate()
     api_calls.reset()
-    summary = stack.invoke("BudgetFunction", scheduled(NOW) | {"dryRun": True})
+    summary = invoke_at(stack, NOW, dryRun=True)
     assert summary["dryRun"] is True
     assert summary["created"] == ["bedrock-project-Alpha", "bedrock-project-Beta"]
     assert api_calls.writes() == {}
@@ -364,7 +370,7 @@ def test_inactive_cost_allocation_tags_are_activated_when_allowed(
     stack = deploy(GovernedRegions=REGIONS, ActivateCostAllocationTags="true")
     seed_estate()
     set_cost_allocation_tags({"Project": "Inactive", "Owner": "Inactive"})
-    summary = stack.invoke("BudgetFunction", scheduled(NOW))
+    summary = invoke_at(stack, NOW)
     assert summary["activatedTags"] == ["Project", "Owner"]
     assert api_calls.count("ce", "UpdateCostAllocationTagsStatus") == 1
     statuses = boto3.client("ce", region_name="us-east-1").list_cost_allocation_tags(TagKeys=["Project", "Owner"])
@@ -374,7 +380,7 @@ def test_inactive_cost_allocation_tags_are_activated_when_allowed(
     }
 
     api_calls.reset()
-    stack.invoke("BudgetFunction", scheduled(NOW + timedelta(days=1)))
+    invoke_at(stack, NOW + timedelta(days=1))
     assert api_calls.writes() == {}
 
 
@@ -386,7 +392,7 @@ def test_a_member_account_is_told_once_what_to_ask_for_and_nothing_is_attempted(
     set_member_account(True)
     topic = stack.outputs["AlertTopicArn"]
 
-    first = stack.invoke("BudgetFunction", scheduled(NOW))
+    first = invoke_at(stack, NOW)
     assert "cost-tags:no-access" in first["attention"]
     assert api_calls.count("ce", "UpdateCostAllocationTagsStatus") == 0
     text = sent_messages(topic)[-1].text
@@ -394,6 +400,6 @@ def test_a_member_account_is_told_once_what_to_ask_for_and_nothing_is_attempted(
     assert "aws ce update-cost-allocation-tags-status" in text
 
     api_calls.reset()
-    stack.invoke("BudgetFunction", scheduled(NOW + timedelta(days=1)))
+    invoke_at(stack, NOW + timedelta(days=1))
     assert api_calls.writes() == {}
     assert len(sent_messages(topic)) == 1

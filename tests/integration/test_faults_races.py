@@ -85,11 +85,11 @@ def test_a_profile_deleted_between_the_check_and_the_delete_keeps_its_record(
     problem = outcome_of(summary, gone)
     assert problem["status"] == "already-gone"
     assert problem["errorCode"] == "ResourceNotFoundException"
-    # The record was written before the delete was tried: it says what happened.
+    # The record was written before the delete was tried: it says what happened (someone else deleted it).
     (uri,) = summary["deletionRecords"]
     bucket, key = uri.removeprefix("s3://").split("/", 1)
     record = json.loads(boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read())
-    assert record["status"] == "not-deleted"
+    assert record["status"] == "already-gone"
 
 
 def test_a_profile_exempted_after_the_listing_is_not_deleted(deploy: Callable[..., DeployedStack]) -> None:
@@ -161,11 +161,11 @@ def test_a_profile_deleted_before_it_is_marked_is_reported_gone(deploy: Callable
     set_profile_created_at(ACCOUNT, REGION, arn, NOW - timedelta(days=200))
 
     def delete_target(params: Mapping[str, Any]) -> None:
-        boto3.client("bedrock", region_name=REGION).delete_inference_profile(
-            inferenceProfileIdentifier=params["resourceARN"]
-        )
+        (target,) = params["ResourceARNList"]
+        boto3.client("bedrock", region_name=REGION).delete_inference_profile(inferenceProfileIdentifier=target)
 
-    with before_call("bedrock", "TagResource", delete_target):
+    # Marks are written through the Tagging API, 20 profiles a call.
+    with before_call("resourcegroupstaggingapi", "TagResources", delete_target):
         summary = run(stack, "IdleProfileFunction", NOW)
 
     assert outcome_of(summary, arn)["status"] == "already-gone"

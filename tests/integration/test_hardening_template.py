@@ -43,6 +43,8 @@ EXISTING_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234
 NO_RESOURCE_LEVEL = {
     "bedrock:ListInferenceProfiles",
     "tag:GetResources",
+    "tag:TagResources",
+    "tag:UntagResources",
     "cloudwatch:GetMetricData",
     "ce:GetDimensionValues",
     "ce:GetCostAndUsage",
@@ -68,6 +70,11 @@ IAM_ACTION = {
     "s3:HeadObject": "s3:GetObject",
 }
 IAM_PREFIX = {"resourcegroupstaggingapi": "tag"}
+# A Tagging API write is authorized twice: tag:TagResources, and the service's own action per ARN.
+IMPLIED_ACTIONS = {
+    "tag:TagResources": {"bedrock:TagResource"},
+    "tag:UntagResources": {"bedrock:UntagResource"},
+}
 
 
 def statements(stack: DeployedStack, function: str, *, inline_only: bool = True) -> list[dict[str, Any]]:
@@ -252,6 +259,8 @@ BAD_VALUES = [
     ("CleanupDryRun", "maybe"),
     ("MaxDeletionsPerRun", "-1"),
     ("MaxDeletionsPerRun", "1001"),
+    ("MaxNewlyIdlePercent", "0"),
+    ("MaxNewlyIdlePercent", "101"),
     ("IdleProfileSchedule", "daily"),
     ("CostReportSchedule", "weekly"),
     ("CostReportTagKey", "Project,Team"),
@@ -336,7 +345,8 @@ def called_actions(api_calls: ApiCalls) -> set[str]:
     for name in api_calls.by_operation():
         service, operation = name.split(":", 1)
         qualified = f"{IAM_PREFIX.get(service, service)}:{operation}"
-        actions.add(IAM_ACTION.get(qualified, qualified))
+        action = IAM_ACTION.get(qualified, qualified)
+        actions |= {action, *IMPLIED_ACTIONS.get(action, set())}
     return actions
 
 

@@ -273,8 +273,12 @@ def test_only_the_idle_function_may_delete_profiles_and_only_marked_ones(deploy:
         "bedrock:UntagResource",
         "bedrock:DeleteInferenceProfile",
         "tag:GetResources",
+        "tag:TagResources",  # marks, 20 profiles a call (bedrock:TagResource still applies per profile)
+        "tag:UntagResources",
         "cloudwatch:GetMetricData",
         "sns:Publish",
+        "s3:GetObject",  # a deletion record is read before it is written, never to downgrade it
+        "s3:ListBucket",  # so that a record not yet written is a 404, not a 403
         "s3:PutObject",
     }
 

@@ -66,8 +66,8 @@ def test_missing_topic_and_region_are_named() -> None:
 
 
 def test_run_time_prefers_the_scheduled_time() -> None:
-    fallback = datetime(2026, 1, 1, tzinfo=UTC)
-    assert run_time({"scheduledTime": "2026-11-26T07:00:00Z"}, fallback) == datetime(2026, 11, 26, 7, tzinfo=UTC)
-    assert run_time({"time": "2026-11-23T08:00:00Z"}, fallback) == datetime(2026, 11, 23, 8, tzinfo=UTC)
-    assert run_time({"scheduledTime": "<aws.scheduler.scheduled-time>"}, fallback) == fallback
-    assert run_time({}, fallback) == fallback
+    real = datetime(2026, 11, 26, 7, 1, tzinfo=UTC)
+    assert run_time({"scheduledTime": "2026-11-26T07:00:00Z"}, real).decision == datetime(2026, 11, 26, 7, tzinfo=UTC)
+    assert run_time({"time": "2026-11-23T08:00:00Z"}, real).decision == datetime(2026, 11, 23, 8, tzinfo=UTC)
+    assert run_time({"scheduledTime": "<aws.scheduler.scheduled-time>"}, real).decision == real
+    assert run_time({}, real).decision == real

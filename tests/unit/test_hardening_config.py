@@ -38,6 +38,7 @@ VALID: dict[str, dict[str, str]] = {
         "IDLE_GRACE_DAYS": "14",
         "CLEANUP_DRY_RUN": "true",
         "MAX_DELETIONS_PER_RUN": "10",
+        "MAX_NEWLY_IDLE_PERCENT": "50",
     },
     "CostReportFunction": {
         "REPORT_TOPIC_ARN": REPORT_TOPIC,
@@ -93,6 +94,7 @@ BAD: dict[str, dict[str, list[str]]] = {
         "IDLE_GRACE_DAYS": ["0", "366", "1.5"],
         "CLEANUP_DRY_RUN": ["maybe", ""],
         "MAX_DELETIONS_PER_RUN": ["-1", "1001", "ten"],
+        "MAX_NEWLY_IDLE_PERCENT": ["0", "101", "half"],
     },
     "CostReportFunction": {
         "REPORT_TOPIC_ARN": ["", "report-topic"],

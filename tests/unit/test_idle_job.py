@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
+from bedrock_governance.aws.tagging import TagWriteFailure
 from bedrock_governance.config import IdleConfig
-from bedrock_governance.errors import AccessDenied, Conflict, NotFound, ServiceUnavailable
+from bedrock_governance.errors import AccessDenied, AwsError, Conflict, NotFound, ServiceUnavailable
 from bedrock_governance.idle import IdleAction, OutcomeStatus, UsageHistory
 from bedrock_governance.idle_job import IdleProfileJob, RegionApis
 from bedrock_governance.models import IDLE_SINCE_TAG, KEEP_TAG, InferenceProfile
@@ -105,6 +106,29 @@ class FakeRegion:
 
 
 @dataclass
+class FakeTagWriter:
+    """The Tagging API's bulk writes over a fake region: per-ARN failures reported, not raised."""
+
+    region: FakeRegion
+
+    def tag(self, arns: Sequence[str], tags: Mapping[str, str]) -> dict[str, TagWriteFailure]:
+        return self._each(arns, lambda arn: self.region.tag(arn, tags))
+
+    def untag(self, arns: Sequence[str], keys: Sequence[str]) -> dict[str, TagWriteFailure]:
+        return self._each(arns, lambda arn: self.region.untag(arn, list(keys)))
+
+    @staticmethod
+    def _each(arns: Sequence[str], write: Callable[[str], None]) -> dict[str, TagWriteFailure]:
+        failed = {}
+        for arn in arns:
+            try:
+                write(arn)
+            except AwsError as error:
+                failed[arn] = TagWriteFailure(error.code, error.aws_message)
+        return failed
+
+
+@dataclass
 class FakeStore:
     bucket: str = "records"
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -118,6 +142,9 @@ class FakeStore:
             self.journal.append(f"record {document['oldArn']} {document['status']}")
         self.documents[key] = document
         return f"s3://{self.bucket}/{key}"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.documents.get(key)
 
 
 @dataclass
@@ -156,7 +183,7 @@ def make_job(
 
     def apis(region: str) -> RegionApis:
         fake = regions[region]
-        return RegionApis(bedrock=fake, tagging=fake, usage=fake)  # type: ignore[arg-type]
+        return RegionApis(bedrock=fake, tagging=fake, usage=fake, tag_writer=FakeTagWriter(fake))  # type: ignore[arg-type]
 
     job = IdleProfileJob(
         config,

@@ -24,7 +24,8 @@ from bedrock_governance.errors import AccessDenied
 from bedrock_governance.idle import USAGE_HISTORY_DAYS
 
 NOW = datetime(2026, 6, 15, 6, 42, 17, tzinfo=UTC)
-END = datetime(2026, 6, 15, 6, 0, tzinfo=UTC)
+# The window reaches the run time: rounded up to the next hour.
+END = datetime(2026, 6, 15, 7, 0, tzinfo=UTC)
 
 
 def stubbed() -> tuple[Any, Stubber]:
@@ -47,8 +48,9 @@ def test_the_metric_is_bedrock_invocations_by_profile_id() -> None:
     }
 
 
-def test_the_window_ends_on_the_hour() -> None:
+def test_the_window_reaches_now_and_ends_on_the_hour() -> None:
     assert usage_window_end(NOW) == END
+    assert usage_window_end(END) == END
     with pytest.raises(ValueError, match="timezone"):
         usage_window_end(NOW.replace(tzinfo=None))
 
@@ -66,7 +68,9 @@ def test_one_request_asks_for_daily_sums_of_every_profile_with_valid_query_ids()
     client.meta.events.register(
         "provide-client-params.cloudwatch.GetMetricData", lambda params, **_: captured.append(params)
     )
-    stub.add_response("get_metric_data", answer([]), {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY})
+    # AWS answers every query, with empty lists when the metric has no datapoints.
+    empty = [{"Id": f"p{i}", "StatusCode": "Complete", "Timestamps": [], "Values": []} for i in range(len(ids))]
+    stub.add_response("get_metric_data", answer(empty), {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY})
     with stub:
         usage = InvocationReader(client).daily_invocations(ids, now=NOW, days=180)
     (request,) = captured

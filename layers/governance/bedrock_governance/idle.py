@@ -44,12 +44,16 @@ class IdleAction(StrEnum):
     DELETE = "delete"
     WOULD_DELETE = "would-delete"  # dry run: what a real run would delete
     DEFERRED = "deferred"  # eligible, but MaxDeletionsPerRun was reached
+    HELD = "held"  # a mark or deletion withheld by the circuit breaker: too many looked idle at once
 
 
 # Decisions that mean "this profile is idle": what a person (or a CI check) is told about.
 IDLE_ACTIONS: Final = frozenset(
     {IdleAction.MARK, IdleAction.WAIT, IdleAction.DELETE, IdleAction.WOULD_DELETE, IdleAction.DEFERRED}
 )
+# The circuit breaker judges a share only when at least this many profiles could have become
+# newly idle: below it one idle profile is already 20% and the share says nothing.
+BREAKER_MIN_CANDIDATES: Final = 5
 
 
 @dataclass(frozen=True)
@@ -268,6 +272,81 @@ def decide_all(
 ) -> tuple[IdleDecision, ...]:
     """Decisions for the profiles of one region; ``usage`` is keyed by profile id."""
     return tuple(decide(profile, usage.get(profile.profile_id), settings, now) for profile in profiles)
+
+
+@dataclass(frozen=True)
+class BreakerTrip:
+    """The circuit breaker held a region: too large a share of it looked newly idle at once.
+
+    A real estate does not go quiet all at once; a misread does (a CloudWatch answer without data,
+    a region's metrics missing, a clock far ahead). Cloud Custodian's ``max-resources-percent``
+    refuses such runs the same way.
+    """
+
+    region: str
+    newly_idle: int
+    candidates: int
+    max_percent: int
+    held: int
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.newly_idle / self.candidates
+
+    def describe(self) -> str:
+        return (
+            f"{self.region}: {self.newly_idle} of {self.candidates} profiles in use until now ({self.percent:.0f}%) "
+            f"looked newly idle, more than MaxNewlyIdlePercent ({self.max_percent}%): nothing was marked or deleted "
+            f"there ({self.held} held). Check that CloudWatch has the AWS/Bedrock Invocations metrics for this "
+            "region; if the profiles really are idle, raise MaxNewlyIdlePercent for one run."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "newlyIdle": self.newly_idle,
+            "candidates": self.candidates,
+            "percent": round(self.percent, 1),
+            "maxNewlyIdlePercent": self.max_percent,
+            "held": self.held,
+        }
+
+
+def hold_mass_misreads(
+    region: str, decisions: Sequence[IdleDecision], max_newly_idle_percent: int
+) -> tuple[tuple[IdleDecision, ...], BreakerTrip | None]:
+    """The circuit breaker for one region's decisions.
+
+    Candidates are the profiles whose usage was read and that could have become newly idle (in
+    use, or newly idle now). When more than ``max_newly_idle_percent`` of at least
+    ``BREAKER_MIN_CANDIDATES`` candidates look newly idle, every mark and deletion in the region
+    is held; removing marks still goes ahead (it is always safe).
+    """
+    if not 1 <= max_newly_idle_percent <= 100:
+        raise ValueError(f"max_newly_idle_percent must be 1..100, got {max_newly_idle_percent}")
+    candidates = [d for d in decisions if d.action in {IdleAction.LEAVE, IdleAction.MARK}]
+    newly_idle = sum(1 for d in candidates if d.action is IdleAction.MARK)
+    if len(candidates) < BREAKER_MIN_CANDIDATES or newly_idle * 100 <= max_newly_idle_percent * len(candidates):
+        return tuple(decisions), None
+    withheld = {IdleAction.MARK, IdleAction.DELETE, IdleAction.WOULD_DELETE}
+    trip = BreakerTrip(
+        region=region,
+        newly_idle=newly_idle,
+        candidates=len(candidates),
+        max_percent=max_newly_idle_percent,
+        held=sum(1 for d in decisions if d.action in withheld),
+    )
+    reason = (
+        f"held by the circuit breaker: {newly_idle} of {len(candidates)} profiles in {region} looked newly idle "
+        f"at once (more than {max_newly_idle_percent}%), so nothing is marked or deleted there"
+    )
+    held = tuple(
+        replace(d, action=IdleAction.HELD, reason=f"{reason} (would have been: {d.action.value})")
+        if d.action in withheld
+        else d
+        for d in decisions
+    )
+    return held, trip
 
 
 def _deletion_priority(decision: IdleDecision) -> tuple[date, str, str, str]:

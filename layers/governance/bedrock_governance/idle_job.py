@@ -6,8 +6,12 @@ A run has three steps:
    a decision per profile;
 2. cap, across all regions: at most ``MaxDeletionsPerRun`` deletions (longest marked first);
 3. act, regions concurrently: write or remove idle marks, and delete. Before each deletion the
-   profile is read again (tags included) and left alone if it was exempted or its mark changed
-   since step 1; its deletion record is written to S3 first, and no record means no deletion.
+   profile is read again (tags and usage up to the real clock) and left alone if it was exempted,
+   its mark changed or it was used since step 1; its deletion record is written to S3 first, and no
+   record means no deletion. A record another run settled as deleted is never overwritten.
+
+Between steps 1 and 2 the circuit breaker holds every mark and deletion of a region in which an
+implausible share of the profiles looked newly idle at once (``MaxNewlyIdlePercent``).
 
 One profile's failure (``ConflictException`` while still in use, ``ResourceNotFoundException``
 when already gone, anything else) is reported and the run goes on. One message per run.
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from aws_lambda_powertools import Logger
@@ -27,12 +31,14 @@ from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.cloudwatch import QUERIES_PER_CALL, InvocationReader
 from bedrock_governance.aws.s3 import JsonStore
 from bedrock_governance.aws.sns import SnsPublisher
-from bedrock_governance.aws.tagging import TagReader
+from bedrock_governance.aws.tagging import TagReader, TagWriter
 from bedrock_governance.config import IdleConfig
 from bedrock_governance.deletion_records import DeletionRecord, build_record, copy_source_for
-from bedrock_governance.errors import AlertNotPublished, AwsError, Conflict, NotFound
+from bedrock_governance.errors import AlertNotPublished, AwsError, Conflict, GovernanceError, NotFound
+from bedrock_governance.events import utc_now
 from bedrock_governance.idle import (
     USAGE_HISTORY_DAYS,
+    BreakerTrip,
     IdleAction,
     IdleDecision,
     IdleOutcome,
@@ -40,6 +46,7 @@ from bedrock_governance.idle import (
     OutcomeStatus,
     cap_deletions,
     decide_all,
+    hold_mass_misreads,
     is_exempt,
     parse_mark,
 )
@@ -52,6 +59,8 @@ logger = Logger(child=True)
 
 APPLICATION: Final = "APPLICATION"
 # Decisions that need no line of their own in the logs (the run's counts cover them).
+# Decisions carried out as tag writes in bulk.
+MARK_WRITES: Final = frozenset({IdleAction.MARK, IdleAction.UNMARK})
 QUIET_ACTIONS: Final = frozenset(
     {IdleAction.LEAVE, IdleAction.YOUNG, IdleAction.EXEMPT, IdleAction.WAIT, IdleAction.NOT_GOVERNED}
 )
@@ -64,6 +73,7 @@ class RegionApis:
     bedrock: BedrockProfiles
     tagging: TagReader
     usage: InvocationReader
+    tag_writer: TagWriter
 
 
 def region_apis(clients: ClientFactory) -> Callable[[str], RegionApis]:
@@ -72,6 +82,7 @@ def region_apis(clients: ClientFactory) -> Callable[[str], RegionApis]:
             bedrock=BedrockProfiles(clients.bedrock(region)),
             tagging=TagReader(clients.tagging(region)),
             usage=InvocationReader(clients.cloudwatch(region)),
+            tag_writer=TagWriter(clients.tagging(region)),
         )
 
     return apis
@@ -107,6 +118,8 @@ class IdleRunResult:
             "IdleProfilesDeleted": counts["deleted"],
             "IdleProfilesWouldDelete": counts["wouldDelete"],
             "IdleDeletionsDeferredByCap": counts["deferredByCap"],
+            "IdleActionsHeldByCircuitBreaker": counts["heldByBreaker"],
+            "IdleCircuitBreakerTrips": len(self.facts.breaker_trips),
             "IdleDeletionsNotDone": counts["deletionsNotDone"],
             "IdleActionsFailed": counts["actionsFailed"],
             "ProfilesWithUnknownUsage": counts["usageUnknown"],
@@ -135,6 +148,7 @@ class IdleRunResult:
             "profilesByRegion": self.per_region,
             "counts": counts,
             "deletionCapReached": self.facts.cap_reached,
+            "circuitBreaker": [trip.to_dict() for trip in self.facts.breaker_trips],
             "deleted": [o.decision.profile.arn for o in self.facts.of(IdleAction.DELETE, OutcomeStatus.DONE)],
             "wouldDelete": [o.decision.profile.arn for o in self.facts.of(IdleAction.WOULD_DELETE)],
             "deletionRecords": self.records(),
@@ -163,16 +177,31 @@ def _failed(decision: IdleDecision, error: Exception, what: str) -> IdleOutcome:
 class _RegionActions:
     """Carries out one region's decisions. Every profile is handled on its own."""
 
-    def __init__(self, apis: RegionApis, records: JsonStore | None, now: datetime, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        apis: RegionApis,
+        records: JsonStore | None,
+        now: datetime,
+        settings: IdleSettings,
+        *,
+        read_only: bool = False,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._apis = apis
         self._records = records
         self._now = now
+        self._settings = settings
         self._read_only = read_only
+        # The real clock, not the decision time: the last look before a deletion reaches the present.
+        self._clock = clock
         self._system_profiles: list[Mapping[str, Any]] | None = None
 
     def run(self, decisions: Sequence[IdleDecision]) -> list[IdleOutcome]:
-        outcomes = []
+        marks = [] if self._read_only else [d for d in decisions if d.action in MARK_WRITES]
+        outcomes = self._write_marks(marks)
         for decision in decisions:
+            if decision.action in MARK_WRITES and not self._read_only:
+                continue
             try:
                 outcomes.append(self._act(decision))
             except Exception as error:  # one profile's surprise must not cost the others their turn
@@ -183,26 +212,48 @@ class _RegionActions:
     def _act(self, decision: IdleDecision) -> IdleOutcome:
         if self._read_only and decision.action in {IdleAction.MARK, IdleAction.UNMARK, IdleAction.DELETE}:
             return IdleOutcome(decision, OutcomeStatus.NOT_APPLIED, "read-only run: nothing written")
-        match decision.action:
-            case IdleAction.MARK | IdleAction.UNMARK:
-                return self._write_mark(decision)
-            case IdleAction.DELETE:
-                return self._delete(decision)
-            case _:
-                return IdleOutcome(decision)
+        if decision.action is IdleAction.DELETE:
+            return self._delete(decision)
+        return IdleOutcome(decision)
 
-    def _write_mark(self, decision: IdleDecision) -> IdleOutcome:
+    def _write_marks(self, decisions: Sequence[IdleDecision]) -> list[IdleOutcome]:
+        """Marks and unmarks through the Tagging API, 20 profiles a call, failures per profile."""
+        groups: dict[str | None, list[IdleDecision]] = {}
+        for decision in decisions:
+            if decision.action is IdleAction.MARK and decision.idle_since is None:
+                raise GovernanceError(f"a mark decision without a date for {decision.profile.arn}")
+            value = (
+                decision.idle_since.isoformat() if decision.action is IdleAction.MARK and decision.idle_since else None
+            )
+            groups.setdefault(value, []).append(decision)
+        outcomes: list[IdleOutcome] = []
+        for value, group in groups.items():
+            arns = [d.profile.arn for d in group]
+            if value is None:
+                failed = self._apis.tag_writer.untag(arns, [IDLE_SINCE_TAG])
+                what = "removing the idle mark"
+            else:
+                failed = self._apis.tag_writer.tag(arns, {IDLE_SINCE_TAG: value})
+                what = "writing the idle mark"
+            for decision in group:
+                if decision.profile.arn in failed:
+                    # The bulk answer's per-ARN codes are generic: Bedrock's own call says why (gone,
+                    # too many tags, denied), and may succeed where the bulk write did not.
+                    outcomes.append(self._write_mark(decision, what))
+                else:
+                    outcomes.append(IdleOutcome(decision))
+        return outcomes
+
+    def _write_mark(self, decision: IdleDecision, what: str) -> IdleOutcome:
         arn = decision.profile.arn
         try:
-            if decision.action is IdleAction.MARK:
-                assert decision.idle_since is not None
+            if decision.action is IdleAction.MARK and decision.idle_since is not None:
                 self._apis.bedrock.tag(arn, {IDLE_SINCE_TAG: decision.idle_since.isoformat()})
             else:
                 self._apis.bedrock.untag(arn, [IDLE_SINCE_TAG])
         except NotFound:
             return IdleOutcome(decision, OutcomeStatus.ALREADY_GONE, "the profile no longer exists")
         except AwsError as error:
-            what = "writing the idle mark" if decision.action is IdleAction.MARK else "removing the idle mark"
             return _failed(decision, error, what)
         return IdleOutcome(decision)
 
@@ -211,7 +262,9 @@ class _RegionActions:
             self._system_profiles = self._apis.bedrock.list_system_profiles()
         return self._system_profiles
 
-    def _recheck(self, decision: IdleDecision) -> tuple[Mapping[str, Any], dict[str, str]] | IdleOutcome:
+    def _recheck(  # noqa: PLR0911 - one return per reason a deletion is withheld
+        self, decision: IdleDecision
+    ) -> tuple[Mapping[str, Any], dict[str, str]] | IdleOutcome:
         """The profile and its tags as they are now, or why it must not be deleted.
 
         The sweep's view may be minutes old and the Tagging API lags behind Bedrock.
@@ -234,7 +287,30 @@ class _RegionActions:
                 OutcomeStatus.SKIPPED,
                 f"idle mark changed since the sweep ({decision.idle_since} -> {tags.get(IDLE_SINCE_TAG)}): kept",
             )
+        used = self._used_since_sweep(decision)
+        if used is not None:
+            return used
         return details, tags
+
+    def _used_since_sweep(self, decision: IdleDecision) -> IdleOutcome | None:
+        """None when the profile's usage, read again up to the real clock, is still none."""
+        profile = decision.profile
+        now = self._clock()
+        try:
+            history = self._apis.usage.daily_invocations(
+                [profile.profile_id], now=now, days=self._settings.idle_days + 1
+            ).get(profile.profile_id)
+        except AwsError as error:
+            return _failed(decision, error, "re-reading the usage before deletion")
+        if history is None or not history.complete:
+            problem = history.problem if history else "no answer for this profile"
+            return IdleOutcome(decision, OutcomeStatus.SKIPPED, f"usage could not be re-read ({problem}): kept")
+        invocations = history.invocations_since(now - timedelta(days=self._settings.idle_days))
+        if invocations > 0:
+            return IdleOutcome(
+                decision, OutcomeStatus.SKIPPED, f"used again since the sweep ({invocations:,.0f} invocations): kept"
+            )
+        return None
 
     def _record(
         self, decision: IdleDecision, details: Mapping[str, Any], tags: Mapping[str, str]
@@ -264,8 +340,9 @@ class _RegionActions:
             deleted_at=self._now,
         )
 
-    def _delete(self, decision: IdleDecision) -> IdleOutcome:
-        if self._records is None:
+    def _delete(self, decision: IdleDecision) -> IdleOutcome:  # noqa: PLR0911 - one return per outcome
+        records = self._records
+        if records is None:
             return IdleOutcome(decision, OutcomeStatus.SKIPPED, "no bucket for deletion records: kept")
         current = self._recheck(decision)
         if isinstance(current, IdleOutcome):
@@ -274,7 +351,11 @@ class _RegionActions:
         if isinstance(record, IdleOutcome):
             return record
         try:
-            uri = self._records.put(record.key, record.to_json())
+            if _settled_as_deleted(records, record.key):
+                return IdleOutcome(
+                    decision, OutcomeStatus.ALREADY_GONE, "already deleted by another run (its record stands)"
+                )
+            uri = records.put(record.key, record.to_json())
         except AwsError as error:
             return _failed(decision, error, "writing the deletion record (so nothing was deleted)")
         try:
@@ -283,9 +364,13 @@ class _RegionActions:
             detail = f"still in use, not deleted ({error.aws_message})"
             outcome = IdleOutcome(decision, OutcomeStatus.IN_USE, detail, uri, error.code)
         except NotFound as error:
+            # Someone else deleted it between the re-check and now; if that was another run, its
+            # record says "deleted" and must stay so.
             outcome = IdleOutcome(
                 decision, OutcomeStatus.ALREADY_GONE, "already deleted by someone else", uri, error.code
             )
+            self._settle(record.with_status("already-gone", outcome.detail))
+            return outcome
         except AwsError as error:
             failed = _failed(decision, error, "deleting")
             outcome = IdleOutcome(decision, failed.status, failed.detail, uri, failed.error_code)
@@ -297,12 +382,27 @@ class _RegionActions:
 
     def _settle(self, record: DeletionRecord) -> None:
         """Write the record's final status. The first write already holds all that restoring needs,
-        so a failure here is logged, not reported as a failed deletion."""
-        assert self._records is not None
+        so a failure here is logged, not reported as a failed deletion. A record another run has
+        settled as deleted is never downgraded."""
+        records = self._records
+        if records is None:
+            return
         try:
-            self._records.put(record.key, record.to_json())
+            if record.status != "deleted" and _settled_as_deleted(records, record.key):
+                logger.info("Deletion record settled by another run: left as it is", extra={"key": record.key})
+                return
+            records.put(record.key, record.to_json())
         except AwsError:
             logger.exception("Could not update a deletion record's status", extra={"key": record.key})
+
+
+def _settled_as_deleted(records: JsonStore, key: str) -> bool:
+    """Whether the record at ``key`` says its profile was deleted (by this run or another)."""
+    try:
+        existing = records.get(key)
+    except (ValueError, TypeError):  # an unreadable record is not a settled one
+        return False
+    return isinstance(existing, dict) and existing.get("status") == "deleted"
 
 
 class IdleProfileJob:
@@ -357,8 +457,8 @@ class IdleProfileJob:
     def settings(self) -> IdleSettings:
         return self._settings
 
-    def _assess(self, now: datetime) -> Callable[[str], tuple[IdleDecision, ...]]:
-        def assess(region: str) -> tuple[IdleDecision, ...]:
+    def _assess(self, now: datetime) -> Callable[[str], tuple[tuple[IdleDecision, ...], BreakerTrip | None]]:
+        def assess(region: str) -> tuple[tuple[IdleDecision, ...], BreakerTrip | None]:
             apis = self._apis(region)
             profiles = list_profiles_with_tags(apis.bedrock, apis.tagging)
             decisions: list[IdleDecision] = []
@@ -369,7 +469,7 @@ class IdleProfileJob:
                 batch = profiles[start : start + QUERIES_PER_CALL]
                 usage = apis.usage.daily_invocations([p.profile_id for p in batch], now=now, days=USAGE_HISTORY_DAYS)
                 decisions += decide_all(batch, usage, self._settings, now)
-            return tuple(decisions)
+            return hold_mass_misreads(region, decisions, self._config.max_newly_idle_percent)
 
         return assess
 
@@ -377,7 +477,7 @@ class IdleProfileJob:
         self, now: datetime, by_region: Mapping[str, Sequence[IdleDecision]]
     ) -> Callable[[str], list[IdleOutcome]]:
         def act(region: str) -> list[IdleOutcome]:
-            actions = _RegionActions(self._apis(region), self._records, now, read_only=self._read_only)
+            actions = _RegionActions(self._apis(region), self._records, now, self._settings, read_only=self._read_only)
             return actions.run(by_region[region])
 
         return act
@@ -386,8 +486,10 @@ class IdleProfileJob:
         now = now.astimezone(UTC)
         config = self._config
         assessed = sweep_regions(config.regions, self._assess(now))
+        held = {region: assessed.by_region[region] for region in config.regions if region in assessed.by_region}
+        trips = tuple(trip for _, trip in held.values() if trip is not None)
         decisions = cap_deletions(
-            [d for region in config.regions for d in assessed.by_region.get(region, ())],
+            [d for region_decisions, _ in held.values() for d in region_decisions],
             config.max_deletions_per_run,
         )
         by_region: dict[str, list[IdleDecision]] = {}
@@ -411,7 +513,10 @@ class IdleProfileJob:
             outcomes=sort_outcomes(outcomes),
             failures=assessed.failures,
             read_only=self._read_only,
+            breaker_trips=trips,
         )
+        for trip in trips:
+            logger.error("Circuit breaker held a region: nothing marked or deleted there", extra=trip.to_dict())
         if facts.cap_reached:
             logger.warning(
                 "Deletion cap reached: eligible profiles were not deleted in this run",
@@ -443,7 +548,7 @@ class IdleProfileJob:
                     logger.error("Idle profile alert could not be published", extra={"error": alert_error})
         return IdleRunResult(
             facts=facts,
-            per_region={region: len(items) for region, items in assessed.by_region.items()},
+            per_region={region: len(items) for region, (items, _) in held.items()},
             notification=notification,
             message_id=message_id,
             alert_error=alert_error,

@@ -2,7 +2,7 @@
 
 Which metric measures a profile's traffic is decided here and nowhere else: namespace
 ``AWS/Bedrock``, metric ``Invocations``, statistic ``Sum``, dimension ``ModelId`` = the profile's
-short ``inferenceProfileId`` (not its ARN; see AWS-FACTS.md). A profile without traffic has no
+short ``inferenceProfileId`` (not its ARN; see docs/aws-behaviour.md). A profile without traffic has no
 datapoints at all, which means zero.
 
 One ``GetMetricData`` query per profile with a daily period gives both numbers the idle policy
@@ -35,6 +35,8 @@ DAY_SECONDS: Final = 86_400
 # The longest daily history that fits one response even when all 500 profiles have traffic
 # every day, so N profiles cost ceil(N/500) calls and never a second page.
 MAX_HISTORY_DAYS: Final = DATAPOINTS_PER_RESPONSE // QUERIES_PER_CALL
+# The status of a query the answer did not mention at all.
+MISSING_RESULT: Final = "Missing"
 
 
 def usage_metric(profile_id: str) -> MetricTypeDef:
@@ -47,14 +49,18 @@ def usage_metric(profile_id: str) -> MetricTypeDef:
 
 
 def usage_window_end(now: datetime) -> datetime:
-    """``now`` rounded down to the hour.
+    """``now`` rounded up to the next hour (``now`` itself when it is on the hour).
 
-    CloudWatch rounds a start time older than 63 days down to the hour (15 days: 5 minutes), so
-    a window that starts on the hour gets day buckets exactly where this code expects them.
+    The window must reach ``now``: traffic at 06:10 is use for a run at 06:30. It ends on the
+    hour because CloudWatch rounds a start time older than 63 days down to the hour (15 days:
+    5 minutes), so a window that starts on the hour gets day buckets exactly where this code
+    expects them. An end time after ``now`` is allowed and adds nothing: there are no datapoints yet.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    moment = now.astimezone(UTC)
+    floor = moment.replace(minute=0, second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(hours=1)
 
 
 def query_id(index: int) -> str:
@@ -100,12 +106,21 @@ class InvocationReader:
             for qid, profile_id in ids.items()
         ]
         daily: dict[str, dict[datetime, float]] = {qid: {} for qid in ids}
-        status: dict[str, str] = dict.fromkeys(ids, "Complete")
+        # A query is unknown until its result arrives: an answer that leaves a query out says
+        # nothing about that profile, and nothing must be decided for it (absent data is zero
+        # only for a result that was returned).
+        status: dict[str, str] = dict.fromkeys(ids, MISSING_RESULT)
         problems: dict[str, list[str]] = {qid: [] for qid in ids}
+        answer_problems: list[str] = []
         with aws_call("cloudwatch", "GetMetricData"):
             paginator = self._client.get_paginator("get_metric_data")
             # A query's datapoints may continue on the next page (status PartialData until then).
             for page in paginator.paginate(MetricDataQueries=queries, StartTime=start, EndTime=end):
+                # Messages about the answer as a whole (e.g. MaxQueryTimeRangeExceed) put every
+                # query of the request in doubt.
+                answer_problems += [
+                    f"{m.get('Code', '')}: {m.get('Value', '')}".strip(": ") for m in page.get("Messages", [])
+                ]
                 for result in page.get("MetricDataResults", []):
                     qid = result.get("Id", "")
                     if qid not in daily:
@@ -121,10 +136,19 @@ class InvocationReader:
                 start=start,
                 end=end,
                 daily=daily[qid],
-                complete=status[qid] == "Complete",
-                problem=""
-                if status[qid] == "Complete"
-                else f"CloudWatch status {status[qid]}" + (f": {'; '.join(problems[qid])}" if problems[qid] else ""),
+                complete=status[qid] == "Complete" and not answer_problems,
+                problem=_problem(status[qid], problems[qid], answer_problems),
             )
             for qid, profile_id in ids.items()
         }
+
+
+def _problem(status: str, messages: Sequence[str], answer_messages: Sequence[str]) -> str:
+    """Why one profile's usage is not known, or '' when it is."""
+    if answer_messages:
+        return "CloudWatch flagged the whole answer: " + "; ".join(answer_messages)
+    if status == MISSING_RESULT:
+        return "CloudWatch returned no result for this profile's query"
+    if status != "Complete":
+        return f"CloudWatch status {status}" + (f": {'; '.join(messages)}" if messages else "")
+    return ""
