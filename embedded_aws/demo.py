@@ -23,8 +23,9 @@ from typing import Any, Final, TextIO
 import boto3
 
 from bedrock_governance.aws.bedrock import BedrockProfiles
-from bedrock_governance.deletion_records import NEW_ARN_NOTICE, DeletionRecord, restore_profile
-from bedrock_governance.notify import table
+from bedrock_governance.core.notify import table
+from bedrock_governance.idle.records import NEW_ARN_NOTICE, DeletionRecord
+from bedrock_governance.profiles import restore_profile
 from embedded_aws import embedded_aws
 from embedded_aws.budgets import set_budget_clock
 from embedded_aws.calls import ApiCalls, count_api_calls

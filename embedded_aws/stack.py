@@ -42,7 +42,7 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from bedrock_governance.events import clock_set_to
+from bedrock_governance.core.events import clock_set_to
 from embedded_aws.lambda_context import (
     RESERVED_ENVIRONMENT_KEYS,
     LambdaContext,

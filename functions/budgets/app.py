@@ -8,10 +8,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bedrock_governance.aws.clients import ClientFactory
-from bedrock_governance.budget_job import BudgetJob
-from bedrock_governance.config import BudgetConfig
-from bedrock_governance.events import flag, scheduled_run_time
-from bedrock_governance.observability import record_budgets
+from bedrock_governance.budgets.config import BudgetConfig
+from bedrock_governance.budgets.job import BudgetJob
+from bedrock_governance.core.events import flag, scheduled_run_time
+from bedrock_governance.core.metrics import record_budgets
 
 logger = Logger()
 metrics = Metrics()

@@ -8,10 +8,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bedrock_governance.aws.clients import ClientFactory
-from bedrock_governance.config import CostReportConfig
-from bedrock_governance.cost_report_job import CostReportJob
-from bedrock_governance.events import flag, scheduled_run_time
-from bedrock_governance.observability import record_cost_report
+from bedrock_governance.core.events import flag, scheduled_run_time
+from bedrock_governance.core.metrics import record_cost_report
+from bedrock_governance.cost.config import CostReportConfig
+from bedrock_governance.cost.job import CostReportJob
 
 logger = Logger()
 metrics = Metrics()

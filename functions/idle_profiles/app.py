@@ -8,10 +8,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bedrock_governance.aws.clients import ClientFactory
-from bedrock_governance.config import IdleConfig
-from bedrock_governance.events import flag, scheduled_run_time
-from bedrock_governance.idle_job import IdleProfileJob
-from bedrock_governance.observability import record_idle_profiles
+from bedrock_governance.core.events import flag, scheduled_run_time
+from bedrock_governance.core.metrics import record_idle_profiles
+from bedrock_governance.idle.config import IdleConfig
+from bedrock_governance.idle.job import IdleProfileJob
 
 logger = Logger()
 metrics = Metrics()

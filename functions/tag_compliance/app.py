@@ -8,10 +8,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bedrock_governance.aws.clients import ClientFactory
-from bedrock_governance.config import TagComplianceConfig
-from bedrock_governance.events import scheduled_run_time
-from bedrock_governance.observability import record_tag_compliance
-from bedrock_governance.tag_compliance import TagComplianceJob
+from bedrock_governance.core.events import scheduled_run_time
+from bedrock_governance.core.metrics import record_tag_compliance
+from bedrock_governance.tags.config import TagComplianceConfig
+from bedrock_governance.tags.job import TagComplianceJob
 
 logger = Logger()
 metrics = Metrics()

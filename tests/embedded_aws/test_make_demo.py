@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+import setuptools
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -92,5 +93,8 @@ def test_the_dev_extra_is_the_demo_extra_plus_the_test_tools() -> None:
 
 
 def test_the_embedded_aws_is_installed_with_its_console_script() -> None:
-    assert "embedded_aws" in PYPROJECT["tool"]["setuptools"]["packages"]
+    # Packages are found, not listed: the install's find must return embedded_aws from the project root.
+    find = PYPROJECT["tool"]["setuptools"]["packages"]["find"]
+    assert "." in find["where"]
+    assert "embedded_aws" in setuptools.find_packages(where=str(ROOT), include=find["include"])
     assert PYPROJECT["project"]["scripts"]["embedded-aws"] == "embedded_aws.server:entry_point"

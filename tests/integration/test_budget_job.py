@@ -12,10 +12,10 @@ import pytest
 
 from bedrock_governance.aws.budgets import BudgetDefinition, Budgets
 from bedrock_governance.aws.clients import ClientFactory
-from bedrock_governance.budget_job import STATE_KEY, BudgetJob, BudgetRunResult
-from bedrock_governance.budget_policy import NotificationSpec, Subscriber
-from bedrock_governance.config import BudgetConfig
-from bedrock_governance.errors import NotFound, Throttled
+from bedrock_governance.budgets.config import BudgetConfig
+from bedrock_governance.budgets.job import STATE_KEY, BudgetJob, BudgetRunResult
+from bedrock_governance.core.errors import NotFound, Throttled
+from bedrock_governance.core.models import NotificationSpec, Subscriber
 from embedded_aws import embedded_aws
 from embedded_aws.budgets import set_max_budgets
 from embedded_aws.calls import count_api_calls

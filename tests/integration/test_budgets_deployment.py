@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from bedrock_governance.errors import ConfigError
+from bedrock_governance.core.errors import ConfigError
 from embedded_aws.calls import ApiCalls
 from embedded_aws.costexplorer import CostRow, seed_ledger, set_cost_allocation_tags, set_member_account
 from embedded_aws.inbox import sent_messages

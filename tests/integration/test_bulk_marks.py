@@ -10,10 +10,10 @@ import boto3
 import pytest
 
 from bedrock_governance.aws.clients import ClientFactory
-from bedrock_governance.config import IdleConfig
-from bedrock_governance.idle import IdleAction, OutcomeStatus
-from bedrock_governance.idle_job import IdleProfileJob, IdleRunResult
-from bedrock_governance.models import IDLE_SINCE_TAG
+from bedrock_governance.core.models import IDLE_SINCE_TAG
+from bedrock_governance.idle.config import IdleConfig
+from bedrock_governance.idle.job import IdleProfileJob, IdleRunResult
+from bedrock_governance.idle.policy import IdleAction, OutcomeStatus
 from embedded_aws import embedded_aws
 from embedded_aws.bedrock import set_profile_created_at
 from embedded_aws.calls import count_api_calls

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from bedrock_governance.cli import EXIT_FAILURE, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, main
-from bedrock_governance.events import clock_set_to
+from bedrock_governance.core.events import clock_set_to
 from embedded_aws import embedded_aws
 from embedded_aws.calls import ApiCalls, count_api_calls
 from embedded_aws.faults import Fault, inject_faults

@@ -14,8 +14,8 @@ import boto3
 import pytest
 
 from bedrock_governance.cli import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, main
-from bedrock_governance.events import clock_set_to
-from bedrock_governance.models import IDLE_SINCE_TAG
+from bedrock_governance.core.events import clock_set_to
+from bedrock_governance.core.models import IDLE_SINCE_TAG
 from embedded_aws import embedded_aws
 from embedded_aws.bedrock import set_profile_created_at
 from embedded_aws.calls import ApiCalls, count_api_calls

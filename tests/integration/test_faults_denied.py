@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bedrock_governance.models import IDLE_SINCE_TAG
+from bedrock_governance.core.models import IDLE_SINCE_TAG
 from embedded_aws.faults import Fault, inject_faults
 from embedded_aws.inbox import sent_messages
 from embedded_aws.seed import ALLOWED_TAG_VALUES, Compliance, EstateSpec, Usage, seed_estate

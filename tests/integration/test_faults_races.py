@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from bedrock_governance.models import IDLE_SINCE_TAG, KEEP_TAG
+from bedrock_governance.core.models import IDLE_SINCE_TAG, KEEP_TAG
 from embedded_aws.bedrock import set_profile_created_at, set_profile_in_use
 from embedded_aws.faults import Fault, inject_faults
 from embedded_aws.seed import ALLOWED_TAG_VALUES

@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from bedrock_governance.aws.clients import RETRY_CONFIG
-from bedrock_governance.models import IDLE_SINCE_TAG
+from bedrock_governance.core.models import IDLE_SINCE_TAG
 from embedded_aws import embedded_aws
 from embedded_aws.faults import inject_faults
 from embedded_aws.inbox import sent_messages

@@ -16,8 +16,13 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from bedrock_governance.events import LAMBDA_MAX_EVENT_AGE, MAX_EVENT_AGE, SCHEDULER_MAX_EVENT_AGE, RunTimeOutOfBounds
-from bedrock_governance.models import IDLE_SINCE_TAG
+from bedrock_governance.core.events import (
+    LAMBDA_MAX_EVENT_AGE,
+    MAX_EVENT_AGE,
+    SCHEDULER_MAX_EVENT_AGE,
+    RunTimeOutOfBounds,
+)
+from bedrock_governance.core.models import IDLE_SINCE_TAG
 from embedded_aws.bedrock import set_profile_created_at
 from embedded_aws.calls import count_api_calls
 from tests.integration.support import ACCOUNT, REGION, alerts, create_profile, exists, load_template, tags_of
@@ -102,7 +107,7 @@ def test_the_sample_event_marks_with_todays_date_never_a_fixed_past_one(
 
 
 def test_every_sample_event_runs_today() -> None:
-    from bedrock_governance.events import run_time  # noqa: PLC0415
+    from bedrock_governance.core.events import run_time  # noqa: PLC0415
 
     for path in sorted((ROOT / "events").glob("*.json")):
         assert run_time(json.loads(path.read_text()), REAL).within_bounds, path.name

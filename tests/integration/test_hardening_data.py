@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 
-from bedrock_governance.models import IDLE_SINCE_TAG
-from bedrock_governance.notify import SNS_MAX_MESSAGE_BYTES
+from bedrock_governance.core.models import IDLE_SINCE_TAG
+from bedrock_governance.core.notify import SNS_MAX_MESSAGE_BYTES
 from embedded_aws import bedrock as embedded_bedrock
 from embedded_aws.bedrock import backend_for, set_profile_created_at
 from tests.integration.support import ACCOUNT, REGION, alerts, create_profile, run, tags_of

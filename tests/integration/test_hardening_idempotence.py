@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 
-from bedrock_governance.models import IDLE_SINCE_TAG
+from bedrock_governance.core.models import IDLE_SINCE_TAG
 from embedded_aws.calls import ApiCalls
 from embedded_aws.inbox import sent_messages
 from embedded_aws.seed import ALLOWED_TAG_VALUES, EstateSpec, Usage, seed_estate

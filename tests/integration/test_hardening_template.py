@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto.kms.models import kms_backends
 
-from bedrock_governance.models import IDLE_SINCE_TAG
+from bedrock_governance.core.models import IDLE_SINCE_TAG
 from embedded_aws.calls import ApiCalls
 from embedded_aws.costexplorer import set_cost_allocation_tags
 from embedded_aws.seed import ALLOWED_TAG_VALUES, EstateSpec, Usage, seed_estate

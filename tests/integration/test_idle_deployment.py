@@ -18,8 +18,9 @@ import boto3
 import pytest
 
 from bedrock_governance.aws.bedrock import BedrockProfiles
-from bedrock_governance.deletion_records import DeletionRecord, restore_profile
-from bedrock_governance.models import IDLE_SINCE_TAG, KEEP_TAG
+from bedrock_governance.core.models import IDLE_SINCE_TAG, KEEP_TAG
+from bedrock_governance.idle.records import DeletionRecord
+from bedrock_governance.profiles import restore_profile
 from embedded_aws.bedrock import set_profile_created_at
 from embedded_aws.inbox import SentMessage, sent_messages
 from embedded_aws.stack import deploy_stack

@@ -11,11 +11,12 @@ import pytest
 
 from bedrock_governance.aws.bedrock import BedrockProfiles
 from bedrock_governance.aws.clients import ClientFactory
-from bedrock_governance.config import IdleConfig
-from bedrock_governance.deletion_records import DeletionRecord, copy_source_for, restore_profile
-from bedrock_governance.idle import IdleAction, OutcomeStatus
-from bedrock_governance.idle_job import IdleProfileJob, IdleRunResult
-from bedrock_governance.models import IDLE_SINCE_TAG
+from bedrock_governance.core.models import IDLE_SINCE_TAG
+from bedrock_governance.idle.config import IdleConfig
+from bedrock_governance.idle.job import IdleProfileJob, IdleRunResult
+from bedrock_governance.idle.policy import IdleAction, OutcomeStatus
+from bedrock_governance.idle.records import DeletionRecord, copy_source_for
+from bedrock_governance.profiles import restore_profile
 from embedded_aws import catalog, embedded_aws
 from embedded_aws.bedrock import set_profile_created_at, set_profile_in_use
 from embedded_aws.calls import count_api_calls

@@ -21,9 +21,9 @@ from bedrock_governance.aws.cloudwatch import (
     USAGE_NAMESPACE,
     USAGE_STATISTIC,
 )
-from bedrock_governance.config import IdleConfig
-from bedrock_governance.idle import USAGE_HISTORY_DAYS
-from bedrock_governance.idle_job import IdleProfileJob
+from bedrock_governance.idle.config import IdleConfig
+from bedrock_governance.idle.job import IdleProfileJob
+from bedrock_governance.idle.policy import USAGE_HISTORY_DAYS
 from embedded_aws import embedded_aws
 from embedded_aws.calls import count_api_calls
 from tests.embedded_aws.strict_cloudwatch import strict_cloudwatch

@@ -20,11 +20,12 @@ from botocore.stub import Stubber
 
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.costexplorer import MAX_PAGES, CostExplorer
-from bedrock_governance.budget_job import BudgetJob
-from bedrock_governance.config import BudgetConfig, CostReportConfig
-from bedrock_governance.cost_report import FlagKind, ReportStatus
-from bedrock_governance.cost_report_job import CostReportJob
-from bedrock_governance.errors import PagingError
+from bedrock_governance.budgets.config import BudgetConfig
+from bedrock_governance.budgets.job import BudgetJob
+from bedrock_governance.core.errors import PagingError
+from bedrock_governance.cost.config import CostReportConfig
+from bedrock_governance.cost.job import CostReportJob
+from bedrock_governance.cost.policy import FlagKind, ReportStatus
 from embedded_aws import embedded_aws
 from embedded_aws.calls import count_api_calls
 from embedded_aws.costexplorer import CostRow, seed_ledger, set_cost_allocation_tags

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from bedrock_governance.models import IDLE_SINCE_TAG, KEEP_TAG
+from bedrock_governance.core.models import IDLE_SINCE_TAG, KEEP_TAG
 from embedded_aws.answers import edit_answers
 from embedded_aws.bedrock import set_profile_created_at
 from embedded_aws.calls import count_api_calls
@@ -249,7 +249,7 @@ def test_a_mass_misread_from_the_command_line_marks_nothing(aws: None) -> None:
     import io  # noqa: PLC0415
 
     from bedrock_governance.cli import main  # noqa: PLC0415
-    from bedrock_governance.events import clock_set_to  # noqa: PLC0415
+    from bedrock_governance.core.events import clock_set_to  # noqa: PLC0415
 
     arns = busy_estate(12)
     out, err = io.StringIO(), io.StringIO()

@@ -13,13 +13,14 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from bedrock_governance.alerting import AlertReason
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.s3 import QUARANTINE_PREFIX
-from bedrock_governance.budget_job import STATE_KEY as BUDGET_STATE_KEY
-from bedrock_governance.budget_job import BudgetJob
-from bedrock_governance.config import BudgetConfig, TagComplianceConfig
-from bedrock_governance.tag_compliance import STATE_KEY, TagComplianceJob
+from bedrock_governance.budgets.config import BudgetConfig
+from bedrock_governance.budgets.job import STATE_KEY as BUDGET_STATE_KEY
+from bedrock_governance.budgets.job import BudgetJob
+from bedrock_governance.tags.config import TagComplianceConfig
+from bedrock_governance.tags.job import STATE_KEY, TagComplianceJob
+from bedrock_governance.tags.state import AlertReason
 from embedded_aws import embedded_aws
 from embedded_aws.costexplorer import set_cost_allocation_tags
 from embedded_aws.faults import Fault, inject_faults

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bedrock_governance.errors import ConfigError
+from bedrock_governance.core.errors import ConfigError
 from embedded_aws.inbox import sent_messages
 from embedded_aws.seed import ALLOWED_TAG_VALUES, Compliance, EstateSpec, seed_estate
 

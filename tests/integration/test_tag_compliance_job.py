@@ -11,9 +11,9 @@ import boto3
 import pytest
 
 from bedrock_governance.aws.clients import ClientFactory
-from bedrock_governance.config import TagComplianceConfig
-from bedrock_governance.notify import SNS_MAX_MESSAGE_BYTES
-from bedrock_governance.tag_compliance import STATE_KEY, TagComplianceJob
+from bedrock_governance.core.notify import SNS_MAX_MESSAGE_BYTES
+from bedrock_governance.tags.config import TagComplianceConfig
+from bedrock_governance.tags.job import STATE_KEY, TagComplianceJob
 from embedded_aws import embedded_aws
 from embedded_aws.calls import count_api_calls
 from embedded_aws.faults import Fault, inject_faults

@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bedrock_governance.aws.budgets import BudgetSnapshot
-from bedrock_governance.cost_report import (
+from bedrock_governance.core.models import BudgetSnapshot
+from bedrock_governance.cost.policy import (
     CostReport,
     SourceProblem,
     Week,

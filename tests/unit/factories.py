@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from bedrock_governance.models import InferenceProfile, frozen_tags
+from bedrock_governance.core.models import InferenceProfile, frozen_tags
 
 ACCOUNT = "123456789012"
 

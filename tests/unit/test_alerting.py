@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bedrock_governance.alerting import DIGEST_SLACK, AlertReason, AlertState, decide_alert
-from bedrock_governance.models import RegionFailure
-from bedrock_governance.tag_alert import SweepFacts, subject
-from bedrock_governance.tag_policy import ProfileFinding, TagPolicy, evaluate_profile
+from bedrock_governance.core.models import RegionFailure
+from bedrock_governance.tags.policy import ProfileFinding, TagPolicy, evaluate_profile
+from bedrock_governance.tags.render import SweepFacts, subject
+from bedrock_governance.tags.state import DIGEST_SLACK, AlertReason, AlertState, decide_alert
 from tests.unit.factories import profile
 
 POLICY = TagPolicy(required_keys=("Project", "Owner"))

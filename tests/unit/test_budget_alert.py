@@ -4,7 +4,8 @@ import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from bedrock_governance.budget_alert import (
+from bedrock_governance.budgets.policy import Conflict, CostTagCheck, CostTagProblem, Orphan
+from bedrock_governance.budgets.render import (
     AppliedChange,
     BudgetAlertState,
     BudgetError,
@@ -14,16 +15,8 @@ from bedrock_governance.budget_alert import (
     item_count,
     render,
 )
-from bedrock_governance.budget_policy import (
-    Conflict,
-    CostTagCheck,
-    CostTagProblem,
-    NotificationSpec,
-    Orphan,
-    Subscriber,
-)
-from bedrock_governance.models import RegionFailure
-from bedrock_governance.notify import fit
+from bedrock_governance.core.models import NotificationSpec, RegionFailure, Subscriber
+from bedrock_governance.core.notify import fit
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts"

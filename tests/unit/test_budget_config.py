@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bedrock_governance.budget_policy import NotificationSpec, Subscriber
-from bedrock_governance.config import BudgetConfig
-from bedrock_governance.errors import ConfigError
+from bedrock_governance.budgets.config import BudgetConfig
+from bedrock_governance.core.errors import ConfigError
+from bedrock_governance.core.models import NotificationSpec, Subscriber
 
 TOPIC = "arn:aws:sns:eu-central-1:210987654321:alerts"
 BASE = {"ALERT_TOPIC_ARN": TOPIC, "AWS_REGION": "eu-central-1"}

@@ -5,7 +5,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bedrock_governance.budget_policy import (
+from bedrock_governance.budgets.policy import (
     BEDROCK_SERVICE_FLOOR,
     MANAGED_BY_TAG,
     PROJECT_BUDGET_TAG,
@@ -18,8 +18,6 @@ from bedrock_governance.budget_policy import (
     DesiredBudget,
     ExistingBudget,
     ExistingNotification,
-    NotificationSpec,
-    Subscriber,
     TagBudget,
     UpdateBudget,
     UpdateNotification,
@@ -33,7 +31,7 @@ from bedrock_governance.budget_policy import (
     plan_budgets,
     projects_from_profiles,
 )
-from bedrock_governance.models import budget_name_for
+from bedrock_governance.core.models import NotificationSpec, Subscriber, budget_name_for
 from tests.unit.factories import profile
 
 TOPIC = Subscriber("SNS", "arn:aws:sns:us-east-1:123456789012:alerts")

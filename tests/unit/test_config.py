@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bedrock_governance.config import TagComplianceConfig
-from bedrock_governance.errors import ConfigError
-from bedrock_governance.events import run_time
+from bedrock_governance.core.errors import ConfigError
+from bedrock_governance.core.events import run_time
+from bedrock_governance.tags.config import TagComplianceConfig
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts"
 BASE = {"ALERT_TOPIC_ARN": TOPIC, "AWS_REGION": "eu-central-1"}

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedrock_governance.cost_report import (
+from bedrock_governance.core.models import budget_name_for
+from bedrock_governance.cost.policy import (
     BudgetState,
     FlagKind,
     LineKind,
@@ -22,7 +23,6 @@ from bedrock_governance.cost_report import (
     parse_cost_results,
     report_weeks,
 )
-from bedrock_governance.models import budget_name_for
 from tests.unit.cost_report_factories import (
     BEDROCK,
     HAIKU,

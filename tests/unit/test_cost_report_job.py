@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 
-from bedrock_governance.aws.budgets import BudgetSnapshot
-from bedrock_governance.config import CostReportConfig
-from bedrock_governance.cost_report import FlagKind, ReportStatus
-from bedrock_governance.cost_report_job import CostReportJob
-from bedrock_governance.errors import AccessDenied, ConfigError, DataUnavailable, Throttled
-from bedrock_governance.models import budget_name_for
-from bedrock_governance.notify import Notification
+from bedrock_governance.core.errors import AccessDenied, ConfigError, DataUnavailable, Throttled
+from bedrock_governance.core.models import BudgetSnapshot, budget_name_for
+from bedrock_governance.core.notify import Notification
+from bedrock_governance.cost.config import CostReportConfig
+from bedrock_governance.cost.job import CostReportJob
+from bedrock_governance.cost.policy import FlagKind, ReportStatus
 from tests.unit.cost_report_factories import BEDROCK, HAIKU, LAST, NOW, PREVIOUS, Cost, budget, ce_results, day_of
 
 REPORTS = "arn:aws:sns:us-east-1:123456789012:reports"

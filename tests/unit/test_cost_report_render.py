@@ -9,8 +9,10 @@ import re
 from decimal import Decimal
 from html.parser import HTMLParser
 
-from bedrock_governance.cost_report import ReportStatus, SourceProblem
-from bedrock_governance.cost_report_render import (
+from bedrock_governance.core.models import budget_name_for
+from bedrock_governance.core.notify import SNS_MAX_MESSAGE_BYTES, fit
+from bedrock_governance.cost.policy import ReportStatus, SourceProblem
+from bedrock_governance.cost.render import (
     ReportFiles,
     item_count,
     percent_text,
@@ -22,8 +24,6 @@ from bedrock_governance.cost_report_render import (
     sparkline,
     subject,
 )
-from bedrock_governance.models import budget_name_for
-from bedrock_governance.notify import SNS_MAX_MESSAGE_BYTES, fit
 from tests.unit.cost_report_factories import (
     BEDROCK,
     HAIKU,

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bedrock_governance.config import bedrock_regions, check_region, parse_regions
-from bedrock_governance.deletion_records import DeletionRecord, InvalidDeletionRecord
-from bedrock_governance.errors import ConfigError
+from bedrock_governance.core.errors import ConfigError
+from bedrock_governance.core.settings import bedrock_regions, check_region, parse_regions
+from bedrock_governance.idle.records import DeletionRecord, InvalidDeletionRecord
 
 GOOD: dict[str, Any] = {
     "type": "bedrock-inference-profile-deletion-record", "version": 1, "status": "deleted",

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bedrock_governance.alerting import DIGEST_SLACK, AlertReason, AlertState, decide_alert, digest_due
-from bedrock_governance.tag_alert import SweepFacts, render
-from bedrock_governance.tag_policy import ProfileFinding, TagPolicy, evaluate_profile
+from bedrock_governance.tags.policy import ProfileFinding, TagPolicy, evaluate_profile
+from bedrock_governance.tags.render import SweepFacts, render
+from bedrock_governance.tags.state import DIGEST_SLACK, AlertReason, AlertState, decide_alert, digest_due
 from tests.unit.factories import profile
 
 POLICY = TagPolicy(required_keys=("Project", "Owner"))

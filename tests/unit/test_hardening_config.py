@@ -13,8 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from bedrock_governance.config import BudgetConfig, CostReportConfig, IdleConfig, TagComplianceConfig
-from bedrock_governance.errors import ConfigError
+from bedrock_governance.budgets.config import BudgetConfig
+from bedrock_governance.core.errors import ConfigError
+from bedrock_governance.cost.config import CostReportConfig
+from bedrock_governance.idle.config import IdleConfig
+from bedrock_governance.tags.config import TagComplianceConfig
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:bedrock-governance-AlertTopic-ABC"

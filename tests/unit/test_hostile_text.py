@@ -23,16 +23,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedrock_governance import budget_alert, cost_report_render, idle_alert, tag_alert
-from bedrock_governance.alerting import AlertState, decide_alert
-from bedrock_governance.budget_alert import AppliedChange, BudgetError, BudgetRunFacts, attention_items
-from bedrock_governance.budget_policy import Conflict, CostTagCheck, NotificationSpec, Orphan, Subscriber
-from bedrock_governance.cost_report import CostReport
-from bedrock_governance.idle import IdleAction, IdleDecision, IdleOutcome, IdleSettings, OutcomeStatus
-from bedrock_governance.models import RegionFailure, budget_name_for
-from bedrock_governance.notify import Notification, clean_subject
-from bedrock_governance.tag_policy import TagPolicy, evaluate_profile
-from bedrock_governance.text import needs_escape, shell_word, visible_text
+from bedrock_governance.budgets import render as budget_render
+from bedrock_governance.budgets.policy import Conflict, CostTagCheck, Orphan
+from bedrock_governance.budgets.render import AppliedChange, BudgetError, BudgetRunFacts, attention_items
+from bedrock_governance.core.models import NotificationSpec, RegionFailure, Subscriber, budget_name_for
+from bedrock_governance.core.notify import Notification, clean_subject
+from bedrock_governance.core.text import needs_escape, shell_word, visible_text
+from bedrock_governance.cost import render as cost_render
+from bedrock_governance.cost.policy import CostReport
+from bedrock_governance.idle import render as idle_render
+from bedrock_governance.idle.policy import IdleAction, IdleDecision, IdleOutcome, IdleSettings, OutcomeStatus
+from bedrock_governance.tags import render as tag_render
+from bedrock_governance.tags.policy import TagPolicy, evaluate_profile
+from bedrock_governance.tags.state import AlertState, decide_alert
 from tests.unit import cost_report_factories as cr
 from tests.unit.factories import ACCOUNT, profile
 
@@ -134,8 +137,8 @@ def tag_alert_message(value: str) -> tuple[Notification, dict[str, str]]:
     assert finding is not None
     failures = (RegionFailure("eu-west-1", "AccessDeniedException", f"denied {value}"),)
     decision = decide_alert([finding], failures, AlertState(), NOW, timedelta(days=7))
-    facts = tag_alert.SweepFacts(NOW, ("us-east-1", "eu-west-1"), 1, POLICY, failures, (finding,))
-    return tag_alert.render(facts, decision, 100), tags
+    facts = tag_render.SweepFacts(NOW, ("us-east-1", "eu-west-1"), 1, POLICY, failures, (finding,))
+    return tag_render.render(facts, decision, 100), tags
 
 
 def idle_message(value: str) -> Notification:
@@ -152,7 +155,7 @@ def idle_message(value: str) -> Notification:
         )
         return IdleOutcome(decision, status, detail=detail)
 
-    facts = idle_alert.IdleRunFacts(
+    facts = idle_render.IdleRunFacts(
         now=NOW,
         regions=("us-east-1",),
         settings=IdleSettings(idle_days=30, grace_days=14, dry_run=False),
@@ -164,7 +167,7 @@ def idle_message(value: str) -> Notification:
         ),
         failures=(RegionFailure("eu-west-1", "ThrottlingException", value),),
     )
-    return idle_alert.render(facts, 100)
+    return idle_render.render(facts, 100)
 
 
 def cost_report(project: str) -> CostReport:
@@ -199,7 +202,7 @@ def budget_message(project: str) -> tuple[Notification, str]:
         cleanup=False,
     )
     attention = attention_items(facts)
-    return budget_alert.render(facts, attention, frozenset(item.key for item in attention), 100), name
+    return budget_render.render(facts, attention, frozenset(item.key for item in attention), 100), name
 
 
 def assert_one_ascii_line(subject: str) -> None:
@@ -232,8 +235,8 @@ def test_a_hostile_value_adds_no_line_to_the_idle_message_and_json_keeps_it(valu
 def test_a_hostile_project_adds_no_line_to_the_cost_report_and_json_keeps_it(value: str) -> None:
     """Spend, mover, trend and budget tables (an empty value would be untagged spend: prefixed)."""
     project = "p" + value
-    message = cost_report_render.render(cost_report(project), 100)
-    assert len(lines_of(message.text)) == len(lines_of(cost_report_render.render(cost_report("px"), 100).text))
+    message = cost_render.render(cost_report(project), 100)
+    assert len(lines_of(message.text)) == len(lines_of(cost_render.render(cost_report("px"), 100).text))
     document = json.loads(message.json_body())
     assert project in [line["name"] for line in document["projects"]]
     assert document["budgets"][0]["budgetName"] == budget_name_for(project)
@@ -299,20 +302,20 @@ def test_an_owner_value_cannot_print_a_fake_fix_block_in_the_idle_warning() -> N
 def test_a_project_value_cannot_add_rows_to_the_cost_report() -> None:
     fake = "chat\nTotal  $999,999.00\n\u202eFLAGS"
     report = cost_report(fake)
-    lines = lines_of(cost_report_render.render_text(report, 100))
+    lines = lines_of(cost_render.render_text(report, 100))
     assert not [line for line in lines if line.startswith(("Total  $999", "FLAGS", "\u202e"))]
     assert any(line.startswith("chat\\nTotal  $999,999.00\\n") for line in lines)
-    assert fake in [line["name"] for line in cost_report_render.render_document(report, 100)["projects"]]
+    assert fake in [line["name"] for line in cost_render.render_document(report, 100)["projects"]]
     # The HTML keeps the value, escaped for HTML; the CSV keeps it exactly (quoted by the csv module).
-    assert html.escape(fake) in cost_report_render.render_html(report)
-    rows = list(csv.DictReader(io.StringIO(cost_report_render.render_csv(report))))
+    assert html.escape(fake) in cost_render.render_html(report)
+    rows = list(csv.DictReader(io.StringIO(cost_render.render_csv(report))))
     assert fake in {row["tag_value"] for row in rows}
 
 
 @pytest.mark.parametrize("value", ["\tcmd", "\r=1+1", "=1+1", "+1", "-1", "@SUM(A1)"])
 def test_the_csv_defuses_formulas_behind_a_leading_tab_or_carriage_return(value: str) -> None:
     report = cr.report_from([cr.Cost(cr.day_of(cr.LAST), value, cr.BEDROCK, Decimal("1.00"))])
-    rows = list(csv.DictReader(io.StringIO(cost_report_render.render_csv(report))))
+    rows = list(csv.DictReader(io.StringIO(cost_render.render_csv(report))))
     assert {row["tag_value"] for row in rows} == {"'" + value}
 
 
@@ -358,7 +361,7 @@ def test_commands_that_no_shell_could_run_are_replaced_by_a_hint_not_a_crash() -
     assert item.text.endswith("or delete it in the AWS Budgets console")
     odd = profile("odd", profile_id="odd\x00\n", tags={"Owner": "alice"}, created_at=NOW - timedelta(days=300))
     decision = IdleDecision(odd, IdleAction.MARK, reason="idle", invocations=0, idle_since=NOW.date())
-    facts = idle_alert.IdleRunFacts(
+    facts = idle_render.IdleRunFacts(
         now=NOW,
         regions=("us-east-1",),
         settings=IdleSettings(idle_days=30, grace_days=14, dry_run=False),
@@ -367,7 +370,7 @@ def test_commands_that_no_shell_could_run_are_replaced_by_a_hint_not_a_crash() -
         outcomes=(IdleOutcome(decision),),
         failures=(),
     )
-    lines = lines_of(idle_alert.render(facts, 10).text)
+    lines = lines_of(idle_render.render(facts, 10).text)
     assert (
         "    To keep it: use it, or exempt it: tag it governance:keep=true in the console (its ARN cannot be"
         in "\n".join(lines)

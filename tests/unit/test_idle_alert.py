@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bedrock_governance.config import IDLE_DAYS_MAX, IdleConfig
-from bedrock_governance.errors import ConfigError
-from bedrock_governance.idle import (
+from bedrock_governance.core.errors import ConfigError
+from bedrock_governance.core.models import RegionFailure
+from bedrock_governance.core.notify import fit
+from bedrock_governance.idle.config import IDLE_DAYS_MAX, IdleConfig
+from bedrock_governance.idle.policy import (
     USAGE_HISTORY_DAYS,
     IdleAction,
     IdleDecision,
@@ -17,9 +19,7 @@ from bedrock_governance.idle import (
     IdleSettings,
     OutcomeStatus,
 )
-from bedrock_governance.idle_alert import IdleRunFacts, item_count, render
-from bedrock_governance.models import RegionFailure
-from bedrock_governance.notify import fit
+from bedrock_governance.idle.render import IdleRunFacts, item_count, render
 from tests.unit.factories import profile
 
 NOW = datetime(2026, 6, 15, 6, 30, tzinfo=UTC)

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from bedrock_governance.aws.tagging import TagWriteFailure
-from bedrock_governance.config import IdleConfig
-from bedrock_governance.errors import AccessDenied, AwsError, Conflict, NotFound, ServiceUnavailable
-from bedrock_governance.idle import IdleAction, OutcomeStatus, UsageHistory
-from bedrock_governance.idle_job import IdleProfileJob, RegionApis
-from bedrock_governance.models import IDLE_SINCE_TAG, KEEP_TAG, InferenceProfile
-from bedrock_governance.notify import Notification
+from bedrock_governance.core.errors import AccessDenied, AwsError, Conflict, NotFound, ServiceUnavailable
+from bedrock_governance.core.models import IDLE_SINCE_TAG, KEEP_TAG, InferenceProfile, UsageHistory
+from bedrock_governance.core.notify import Notification
+from bedrock_governance.idle.config import IdleConfig
+from bedrock_governance.idle.job import IdleProfileJob, RegionApis
+from bedrock_governance.idle.policy import IdleAction, OutcomeStatus
 from tests.unit.factories import profile
 
 NOW = datetime(2026, 6, 15, 6, 30, tzinfo=UTC)

@@ -9,17 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedrock_governance.idle import (
+from bedrock_governance.core.models import IDLE_SINCE_TAG, KEEP_TAG, InferenceProfile, UsageHistory
+from bedrock_governance.idle.policy import (
     IdleAction,
     IdleDecision,
     IdleSettings,
-    UsageHistory,
     cap_deletions,
     decide,
     is_exempt,
     parse_mark,
 )
-from bedrock_governance.models import IDLE_SINCE_TAG, KEEP_TAG, InferenceProfile
 from tests.unit.factories import profile
 
 NOW = datetime(2026, 6, 15, 6, 30, tzinfo=UTC)

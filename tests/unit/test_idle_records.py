@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bedrock_governance.aws.bedrock import CreatedProfile
-from bedrock_governance.deletion_records import (
+from bedrock_governance.core.models import IDLE_SINCE_TAG
+from bedrock_governance.idle.records import (
     FOUNDATION_MODEL,
     NEW_ARN_NOTICE,
     SYSTEM_PROFILE,
@@ -20,9 +21,8 @@ from bedrock_governance.deletion_records import (
     InvalidDeletionRecord,
     build_record,
     copy_source_for,
-    restore_profile,
 )
-from bedrock_governance.models import IDLE_SINCE_TAG
+from bedrock_governance.profiles import restore_profile
 from tests.unit.factories import profile
 
 REGION = "us-east-1"

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bedrock_governance.aws.cloudwatch import InvocationReader
-from bedrock_governance.events import (
+from bedrock_governance.core.events import (
     MAX_CLOCK_SKEW,
     MAX_EVENT_AGE,
     InvalidRunTime,
@@ -23,15 +23,14 @@ from bedrock_governance.events import (
     scheduled_run_time,
     utc_now,
 )
-from bedrock_governance.idle import (
+from bedrock_governance.core.models import IDLE_SINCE_TAG, UsageHistory
+from bedrock_governance.idle.policy import (
     BREAKER_MIN_CANDIDATES,
     IdleAction,
     IdleSettings,
-    UsageHistory,
     decide_all,
     hold_mass_misreads,
 )
-from bedrock_governance.models import IDLE_SINCE_TAG
 from tests.unit.factories import profile
 
 REAL = datetime(2026, 11, 26, 6, 30, tzinfo=UTC)

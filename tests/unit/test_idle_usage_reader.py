@@ -20,8 +20,8 @@ from bedrock_governance.aws.cloudwatch import (
     usage_metric,
     usage_window_end,
 )
-from bedrock_governance.errors import AccessDenied
-from bedrock_governance.idle import USAGE_HISTORY_DAYS
+from bedrock_governance.core.errors import AccessDenied
+from bedrock_governance.idle.policy import USAGE_HISTORY_DAYS
 
 NOW = datetime(2026, 6, 15, 6, 42, 17, tzinfo=UTC)
 # The window reaches the run time: rounded up to the next hour.

@@ -3,14 +3,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from bedrock_governance.notify import (
-    SNS_MAX_MESSAGE_BYTES,
-    Notification,
-    clean_subject,
-    fit,
-    money,
-    table,
-)
+from bedrock_governance.core.notify import SNS_MAX_MESSAGE_BYTES, Notification, clean_subject, fit, money, table
 
 
 def test_subject_is_ascii_single_line_and_at_most_100_chars() -> None:

@@ -9,15 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bedrock_governance.profile_checks import (
+from bedrock_governance.profiles import (
     MAX_TAGS,
     ProfileProblem,
     description_problems,
     name_problems,
     profile_problems,
+    source_offered,
+    suggest_models,
     tag_problems,
 )
-from bedrock_governance.profile_source import source_offered, suggest_models
 
 GOOD_TAGS = {"Project": "Chatbot", "Owner": "ana@example.com", "Path": "a/b:c=d+e", "Note": "two words"}
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bedrock_governance.profile_source import SourceNotFound, resolve_copy_source
+from bedrock_governance.profiles import SourceNotFound, resolve_copy_source
 
 REGION = "eu-central-1"
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bedrock_governance.config import CostReportConfig
-from bedrock_governance.cost_report import FlagKind, Week, held_back_week, report_weeks
-from bedrock_governance.cost_report_job import CostReportJob
+from bedrock_governance.cost.config import CostReportConfig
+from bedrock_governance.cost.job import CostReportJob
+from bedrock_governance.cost.policy import FlagKind, Week, held_back_week, report_weeks
 from tests.unit.cost_report_factories import BEDROCK, Cost
 from tests.unit.test_cost_report_job import FakeBudgets, FakeCostExplorer, FakePublisher
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from bedrock_governance.alerting import AlertState, decide_alert
-from bedrock_governance.budget_alert import AppliedChange, BudgetAlertState
-from bedrock_governance.budget_job import parse_state
-from bedrock_governance.errors import UnreadableState
+from bedrock_governance.budgets.job import parse_state
+from bedrock_governance.budgets.render import AppliedChange, BudgetAlertState
+from bedrock_governance.core.errors import UnreadableState
+from bedrock_governance.tags.state import AlertState, decide_alert
 from tests.unit.factories import profile
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)

@@ -5,12 +5,7 @@ import shlex
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bedrock_governance.tag_policy import (
-    TagPolicy,
-    ViolationKind,
-    evaluate_profile,
-    evaluate_tags,
-)
+from bedrock_governance.tags.policy import TagPolicy, ViolationKind, evaluate_profile, evaluate_tags
 from tests.unit.factories import profile
 
 POLICY = TagPolicy(

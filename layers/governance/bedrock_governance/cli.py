@@ -47,30 +47,16 @@ from typing import Any, Final, NoReturn, TextIO
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bedrock_governance import __version__, events
+from bedrock_governance import __version__
 from bedrock_governance.aws.bedrock import BedrockProfiles
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.errors import aws_call, translate
 from bedrock_governance.aws.s3 import JsonStore
-from bedrock_governance.budget_job import BudgetJob, BudgetRunResult
-from bedrock_governance.budget_policy import BudgetPlan, DesiredBudget
-from bedrock_governance.config import (
-    BudgetConfig,
-    CostReportConfig,
-    IdleConfig,
-    TagComplianceConfig,
-    UnknownRegion,
-    check_region,
-    tag_policy_from_env,
-)
-from bedrock_governance.cost_report_job import CostReportJob
-from bedrock_governance.deletion_records import (
-    NEW_ARN_NOTICE,
-    DeletionRecord,
-    InvalidDeletionRecord,
-    restore_profile,
-)
-from bedrock_governance.errors import (
+from bedrock_governance.budgets.config import BudgetConfig
+from bedrock_governance.budgets.job import BudgetJob, BudgetRunResult
+from bedrock_governance.budgets.policy import BudgetPlan, DesiredBudget
+from bedrock_governance.core import events
+from bedrock_governance.core.errors import (
     AccessDenied,
     ConfigError,
     GovernanceError,
@@ -79,14 +65,26 @@ from bedrock_governance.errors import (
     ServiceUnavailable,
     Throttled,
 )
-from bedrock_governance.idle import IDLE_ACTIONS, IdleAction, OutcomeStatus
-from bedrock_governance.idle_job import IdleProfileJob
-from bedrock_governance.models import RegionFailure
-from bedrock_governance.notify import Notification, money
-from bedrock_governance.profile_checks import ProfileProblem, profile_problems
-from bedrock_governance.profile_source import resolve_copy_source, source_offered, suggest_models
-from bedrock_governance.tag_compliance import TagComplianceJob
-from bedrock_governance.tag_policy import evaluate_tags
+from bedrock_governance.core.models import RegionFailure
+from bedrock_governance.core.notify import Notification, money
+from bedrock_governance.core.settings import UnknownRegion, check_region
+from bedrock_governance.cost.config import CostReportConfig
+from bedrock_governance.cost.job import CostReportJob
+from bedrock_governance.idle.config import IdleConfig
+from bedrock_governance.idle.job import IdleProfileJob
+from bedrock_governance.idle.policy import IDLE_ACTIONS, IdleAction, OutcomeStatus
+from bedrock_governance.idle.records import NEW_ARN_NOTICE, DeletionRecord, InvalidDeletionRecord
+from bedrock_governance.profiles import (
+    ProfileProblem,
+    profile_problems,
+    resolve_copy_source,
+    restore_profile,
+    source_offered,
+    suggest_models,
+)
+from bedrock_governance.tags.config import TagComplianceConfig, tag_policy_from_env
+from bedrock_governance.tags.job import TagComplianceJob
+from bedrock_governance.tags.policy import evaluate_tags
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

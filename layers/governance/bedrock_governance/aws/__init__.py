@@ -1,0 +1,1 @@
+"""The AWS adapters (one per service), the client factory and the Protocols the jobs depend on (ports)."""

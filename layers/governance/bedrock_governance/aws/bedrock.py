@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bedrock_governance.aws.errors import aws_call
-from bedrock_governance.models import InferenceProfile
+from bedrock_governance.core.models import InferenceProfile
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock import BedrockClient

@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from bedrock_governance.aws.errors import aws_call
-from bedrock_governance.budget_policy import NotificationSpec, Subscriber
+from bedrock_governance.core.models import BudgetSnapshot, NotificationSpec, Subscriber
 
 if TYPE_CHECKING:
     from mypy_boto3_budgets import BudgetsClient
-
-
-@dataclass(frozen=True)
-class BudgetSnapshot:
-    """A budget as AWS describes it, with this period's actual and forecasted spend."""
-
-    name: str
-    limit: Decimal
-    unit: str
-    time_unit: str
-    budget_type: str
-    actual_spend: Decimal | None
-    forecasted_spend: Decimal | None
-    cost_filters: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
-    filter_expression: Mapping[str, Any] | None = None
-    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def _amount(spend: Mapping[str, Any] | None) -> Decimal | None:

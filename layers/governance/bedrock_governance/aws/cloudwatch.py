@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from bedrock_governance.aws.errors import aws_call
-from bedrock_governance.idle import UsageHistory
+from bedrock_governance.core.models import UsageHistory
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import PaginationError
 
 from bedrock_governance.aws.errors import aws_call
-from bedrock_governance.errors import PagingError
+from bedrock_governance.core.errors import PagingError
 
 if TYPE_CHECKING:
     from mypy_boto3_ce import CostExplorerClient

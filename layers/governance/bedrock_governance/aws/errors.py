@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from bedrock_governance.errors import (
+from bedrock_governance.core.errors import (
     AccessDenied,
     AlreadyExists,
     AwsError,

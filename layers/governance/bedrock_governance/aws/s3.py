@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from bedrock_governance.aws.errors import aws_call
-from bedrock_governance.errors import AwsError, NotFound, UnreadableState
+from bedrock_governance.core.errors import AwsError, NotFound, UnreadableState
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

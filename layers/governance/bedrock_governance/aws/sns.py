@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bedrock_governance.aws.errors import aws_call
-from bedrock_governance.notify import Notification
+from bedrock_governance.core.notify import Notification
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from bedrock_governance.aws.errors import aws_call
-from bedrock_governance.errors import AwsError
+from bedrock_governance.core.errors import AwsError
 
 if TYPE_CHECKING:
     from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient

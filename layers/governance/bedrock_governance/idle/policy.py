@@ -17,13 +17,12 @@ A profile whose usage could not be read is never judged: no data from a failed r
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Any, Final
 
-from bedrock_governance.models import IDLE_SINCE_TAG, KEEP_TAG, InferenceProfile
+from bedrock_governance.core.models import IDLE_SINCE_TAG, KEEP_TAG, InferenceProfile, UsageHistory
 
 # How far back usage is read. Costs nothing extra (GetMetricData is priced per metric, not per
 # datapoint) and keeps one call per 500 profiles: 500 queries x 180 daily datapoints stays
@@ -67,34 +66,6 @@ class IdleSettings:
             raise ValueError(f"idle_days must be 1..{USAGE_HISTORY_DAYS}, got {self.idle_days}")
         if self.grace_days < 1:
             raise ValueError(f"grace_days must be at least 1, got {self.grace_days}")
-
-
-@dataclass(frozen=True)
-class UsageHistory:
-    """Daily invocation sums of one profile over ``[start, end)``.
-
-    ``daily`` maps the start of each day-long bucket (aligned to ``end``) to its sum; buckets
-    without datapoints are absent, which means zero. ``complete`` is False when the metric service
-    did not return all of it, and then ``problem`` says why.
-    """
-
-    start: datetime
-    end: datetime
-    daily: Mapping[datetime, float] = field(default_factory=lambda: MappingProxyType({}))
-    complete: bool = True
-    problem: str = ""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "daily", MappingProxyType(dict(self.daily)))
-
-    def invocations_since(self, since: datetime) -> float:
-        return sum(value for bucket, value in self.daily.items() if bucket >= since)
-
-    @property
-    def last_used(self) -> datetime | None:
-        """Start of the latest day-long bucket with traffic, or None when there was none."""
-        used = [bucket for bucket, value in self.daily.items() if value > 0]
-        return max(used) if used else None
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,16 @@ from typing import Any, Final
 
 from aws_lambda_powertools import Logger
 
-from bedrock_governance.aws.budgets import Budgets, BudgetSnapshot
+from bedrock_governance.aws.budgets import Budgets
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.costexplorer import CostExplorer
 from bedrock_governance.aws.s3 import JsonStore
 from bedrock_governance.aws.sns import SnsPublisher
-from bedrock_governance.config import CostReportConfig
-from bedrock_governance.cost_report import (
+from bedrock_governance.core.errors import AccessDenied, AwsError, DataUnavailable, PagingError
+from bedrock_governance.core.models import BudgetSnapshot
+from bedrock_governance.core.notify import Notification, fit
+from bedrock_governance.cost.config import CostReportConfig
+from bedrock_governance.cost.policy import (
     CostData,
     CostReport,
     SourceProblem,
@@ -40,16 +43,7 @@ from bedrock_governance.cost_report import (
     report_weeks,
     with_problem,
 )
-from bedrock_governance.cost_report_render import (
-    ReportFiles,
-    item_count,
-    render,
-    render_access_alert,
-    render_csv,
-    render_html,
-)
-from bedrock_governance.errors import AccessDenied, AwsError, DataUnavailable, PagingError
-from bedrock_governance.notify import Notification, fit
+from bedrock_governance.cost.render import ReportFiles, item_count, render, render_access_alert, render_csv, render_html
 
 logger = Logger(child=True)
 

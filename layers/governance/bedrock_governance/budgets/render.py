@@ -15,16 +15,10 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final
 
-from bedrock_governance.budget_policy import (
-    Conflict,
-    CostTagCheck,
-    NotificationSpec,
-    Orphan,
-    Subscriber,
-)
-from bedrock_governance.models import RegionFailure
-from bedrock_governance.notify import Notification
-from bedrock_governance.text import shell_word, visible_text
+from bedrock_governance.budgets.policy import Conflict, CostTagCheck, Orphan
+from bedrock_governance.core.models import NotificationSpec, RegionFailure, Subscriber
+from bedrock_governance.core.notify import Notification
+from bedrock_governance.core.text import shell_word, visible_text
 
 STATE_VERSION: Final = 1
 RULE: Final = "=" * 72

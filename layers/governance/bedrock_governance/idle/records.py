@@ -27,10 +27,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 
-from bedrock_governance.aws.bedrock import BedrockProfiles
-from bedrock_governance.config import REGION_PATTERN
-from bedrock_governance.errors import GovernanceError
-from bedrock_governance.models import IDLE_SINCE_TAG, InferenceProfile, frozen_tags
+from bedrock_governance.core.errors import GovernanceError
+from bedrock_governance.core.models import IDLE_SINCE_TAG, InferenceProfile, frozen_tags
+from bedrock_governance.core.settings import REGION_PATTERN
 
 RECORD_PREFIX: Final = "deletion-records/"
 RECORD_TYPE: Final = "bedrock-inference-profile-deletion-record"
@@ -313,24 +312,3 @@ def build_record(
         reason=reason,
         deleted_at=deleted_at,
     )
-
-
-def restore_profile(
-    record: DeletionRecord, bedrock: BedrockProfiles, *, client_request_token: str | None = None
-) -> str:
-    """Re-create the profile a record describes and return its ARN.
-
-    The new profile has the same name, description, tags and source, but a NEW ARN and id:
-    Bedrock assigns them and there is no way to get the old ones back. ``bedrock`` must be the
-    adapter of ``record.region``. Fails with ``Conflict`` if a profile with that name exists, and
-    with ``InvalidRequest`` if the source no longer accepts copies (e.g. a retired model).
-    Pass ``client_request_token`` to make a retried restore idempotent.
-    """
-    created = bedrock.create_profile(
-        name=record.name,
-        copy_from=record.copy_from,
-        tags=dict(record.tags),
-        description=record.description or None,
-        client_request_token=client_request_token,
-    )
-    return created.arn

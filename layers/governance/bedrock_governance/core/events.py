@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from bedrock_governance.errors import GovernanceError
+from bedrock_governance.core.errors import GovernanceError
 
 SCHEDULER_MAX_EVENT_AGE: Final = timedelta(hours=1)
 LAMBDA_MAX_EVENT_AGE: Final = timedelta(hours=6)

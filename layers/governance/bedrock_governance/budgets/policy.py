@@ -30,8 +30,14 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Final
 
-from bedrock_governance.models import BUDGET_NAME_PREFIX, InferenceProfile, budget_name_for
-from bedrock_governance.notify import money
+from bedrock_governance.core.models import (
+    BUDGET_NAME_PREFIX,
+    InferenceProfile,
+    NotificationSpec,
+    Subscriber,
+    budget_name_for,
+)
+from bedrock_governance.core.notify import money
 
 # The tag whose values are projects: on profiles, and (with "user:") in the budgets' cost filter.
 PROJECT_TAG_KEY: Final = "Project"
@@ -63,45 +69,7 @@ def _frozen_filters(filters: Mapping[str, Iterable[str]] | None) -> Mapping[str,
     return MappingProxyType({key: tuple(values) for key, values in (filters or {}).items()})
 
 
-def percent(value: Decimal) -> str:
-    """``80`` for 80, ``12.5`` for 12.50: no exponent, no trailing zeros."""
-    return format(value.normalize(), "f")
-
-
 # --------------------------------------------------------------------------- values
-
-
-@dataclass(frozen=True, order=True)
-class NotificationSpec:
-    """What identifies a budget notification in AWS (its state is AWS's to set)."""
-
-    notification_type: str  # ACTUAL or FORECASTED
-    threshold: Decimal
-    comparison: str = "GREATER_THAN"
-    threshold_type: str = "PERCENTAGE"
-
-    @property
-    def key(self) -> str:
-        """The BudgetAlertThresholds spelling, e.g. ``ACTUAL:80``."""
-        suffix = "" if (self.comparison, self.threshold_type) == ("GREATER_THAN", "PERCENTAGE") else "*"
-        return f"{self.notification_type}:{percent(self.threshold)}{suffix}"
-
-    def describe(self) -> str:
-        what = "actual" if self.notification_type == "ACTUAL" else "forecasted"
-        operator = {"GREATER_THAN": "above", "LESS_THAN": "below", "EQUAL_TO": "at"}.get(
-            self.comparison, self.comparison
-        )
-        amount = f"{percent(self.threshold)}%" if self.threshold_type == "PERCENTAGE" else f"${percent(self.threshold)}"
-        return f"{what} spend {operator} {amount}"
-
-
-@dataclass(frozen=True, order=True)
-class Subscriber:
-    kind: str  # SNS or EMAIL
-    address: str
-
-    def describe(self) -> str:
-        return f"{self.kind.lower()} {self.address}"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from bedrock_governance.models import InferenceProfile
+from bedrock_governance.core.models import InferenceProfile
 
 
 class ViolationKind(StrEnum):

@@ -29,14 +29,17 @@ from aws_lambda_powertools import Logger
 from bedrock_governance.aws.bedrock import BedrockProfiles
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.cloudwatch import QUERIES_PER_CALL, InvocationReader
+from bedrock_governance.aws.inventory import list_profiles_with_tags
 from bedrock_governance.aws.s3 import JsonStore
 from bedrock_governance.aws.sns import SnsPublisher
 from bedrock_governance.aws.tagging import TagReader, TagWriter
-from bedrock_governance.config import IdleConfig
-from bedrock_governance.deletion_records import DeletionRecord, build_record, copy_source_for
-from bedrock_governance.errors import AlertNotPublished, AwsError, Conflict, GovernanceError, NotFound
-from bedrock_governance.events import utc_now
-from bedrock_governance.idle import (
+from bedrock_governance.core.errors import AlertNotPublished, AwsError, Conflict, GovernanceError, NotFound
+from bedrock_governance.core.events import utc_now
+from bedrock_governance.core.models import IDLE_SINCE_TAG, RegionFailure
+from bedrock_governance.core.notify import Notification, fit
+from bedrock_governance.core.sweep import sweep_regions
+from bedrock_governance.idle.config import IdleConfig
+from bedrock_governance.idle.policy import (
     USAGE_HISTORY_DAYS,
     BreakerTrip,
     IdleAction,
@@ -50,10 +53,8 @@ from bedrock_governance.idle import (
     is_exempt,
     parse_mark,
 )
-from bedrock_governance.idle_alert import IdleRunFacts, item_count, render, sort_outcomes
-from bedrock_governance.inventory import list_profiles_with_tags, sweep_regions
-from bedrock_governance.models import IDLE_SINCE_TAG, RegionFailure
-from bedrock_governance.notify import Notification, fit
+from bedrock_governance.idle.records import DeletionRecord, build_record, copy_source_for
+from bedrock_governance.idle.render import IdleRunFacts, item_count, render, sort_outcomes
 
 logger = Logger(child=True)
 

@@ -16,12 +16,37 @@ from typing import Any, Final
 
 from aws_lambda_powertools import Logger
 
-from bedrock_governance.aws.budgets import BudgetDefinition, Budgets, BudgetSnapshot
+from bedrock_governance.aws.budgets import BudgetDefinition, Budgets
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.costexplorer import CostExplorer
+from bedrock_governance.aws.inventory import region_inventory
 from bedrock_governance.aws.s3 import JsonStore, UnreadableObject
 from bedrock_governance.aws.sns import SnsPublisher
-from bedrock_governance.budget_alert import (
+from bedrock_governance.budgets.config import BudgetConfig
+from bedrock_governance.budgets.cost_tags import CostTagOutcome, check_cost_tags_step
+from bedrock_governance.budgets.policy import (
+    BudgetPlan,
+    BudgetStep,
+    Conflict,
+    CreateNotification,
+    CreateSubscriber,
+    DeleteNotification,
+    DeleteSubscriber,
+    DesiredBudget,
+    ExistingBudget,
+    ExistingNotification,
+    TagBudget,
+    UpdateBudget,
+    UpdateNotification,
+    UpdateSubscriber,
+    bedrock_service_names,
+    desired_budgets,
+    is_managed,
+    plan_budgets,
+    projects_from_profiles,
+    update_steps,
+)
+from bedrock_governance.budgets.render import (
     STATE_VERSION,
     AppliedChange,
     Attention,
@@ -34,37 +59,16 @@ from bedrock_governance.budget_alert import (
     item_count,
     render,
 )
-from bedrock_governance.budget_policy import (
-    BudgetPlan,
-    BudgetStep,
-    Conflict,
-    CostTagCheck,
-    CreateNotification,
-    CreateSubscriber,
-    DeleteNotification,
-    DeleteSubscriber,
-    DesiredBudget,
-    ExistingBudget,
-    ExistingNotification,
+from bedrock_governance.core.errors import AlreadyExists, AwsError, NotFound, UnreadableState
+from bedrock_governance.core.models import (
+    BUDGET_NAME_PREFIX,
+    BudgetSnapshot,
+    InferenceProfile,
     NotificationSpec,
-    TagBudget,
-    UpdateBudget,
-    UpdateNotification,
-    UpdateSubscriber,
-    bedrock_service_names,
-    check_cost_tags,
-    desired_budgets,
-    is_managed,
-    keys_to_activate,
-    plan_budgets,
-    projects_from_profiles,
-    update_steps,
+    RegionFailure,
 )
-from bedrock_governance.config import BudgetConfig
-from bedrock_governance.errors import AccessDenied, AlreadyExists, AwsError, NotFound, UnreadableState
-from bedrock_governance.inventory import region_inventory, sweep_regions
-from bedrock_governance.models import BUDGET_NAME_PREFIX, InferenceProfile, RegionFailure
-from bedrock_governance.notify import Notification, fit
+from bedrock_governance.core.notify import Notification, fit
+from bedrock_governance.core.sweep import sweep_regions
 
 logger = Logger(child=True)
 
@@ -72,8 +76,6 @@ STATE_KEY: Final = "state/budgets.json"
 # How far back Cost Explorer is searched for Bedrock service names (within its 13 months): a
 # Marketplace model used once this year still belongs in the filters.
 SERVICE_LOOKBACK: Final = timedelta(days=365)
-# A refused activation (member account) is tried again this often, not every day.
-ACTIVATION_RETRY: Final = timedelta(days=7)
 
 
 def _failure(budget: str, project: str | None, error: AwsError) -> BudgetError:
@@ -159,13 +161,6 @@ class Applied:
     changes: tuple[AppliedChange, ...]
     errors: tuple[BudgetError, ...]
     conflicts: tuple[Conflict, ...]
-
-
-@dataclass(frozen=True)
-class CostTagOutcome:
-    check: CostTagCheck
-    refused_at: datetime | None
-    refused_keys: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -306,7 +301,14 @@ class BudgetJob:
                 applied, conflicts = outcome.changes, (*conflicts, *outcome.conflicts)
                 errors += outcome.errors
 
-        cost_tags = self._check_cost_tags(now, previous)
+        cost_tags = check_cost_tags_step(
+            self._cost_explorer,
+            config.cost_allocation_tag_keys,
+            previous,
+            now,
+            activate=config.activate_cost_allocation_tags,
+            dry_run=self._dry_run,
+        )
         facts = BudgetRunFacts(
             now=now,
             dry_run=self._dry_run,
@@ -527,51 +529,3 @@ class BudgetJob:
                 self._budgets.delete_subscriber(name, spec, subscriber)
             case TagBudget(tags=tags):
                 self._budgets.tag_budget(name, tags)
-
-    # ------------------------------------------------------------------ cost allocation tags
-
-    def _check_cost_tags(self, now: datetime, previous: BudgetAlertState) -> CostTagOutcome:
-        config = self._config
-        keys = config.cost_allocation_tag_keys
-        refused_at, refused_keys = previous.activation_refused_at, previous.activation_refused_keys
-        try:
-            statuses = self._cost_explorer.cost_allocation_tag_status(keys)
-        except AwsError as error:
-            logger.warning("Cost allocation tags could not be listed", extra={"error": str(error)})
-            check = check_cost_tags(
-                keys,
-                None,
-                list_error=(error.code, error.aws_message),
-                activation_enabled=config.activate_cost_allocation_tags,
-            )
-            return CostTagOutcome(check, refused_at, refused_keys)
-        inactive = keys_to_activate(keys, statuses)
-        activated: tuple[str, ...] = ()
-        activation_errors: list[tuple[str, str, str]] = []
-        refused: tuple[str, str] | None = None
-        if inactive and config.activate_cost_allocation_tags and not self._dry_run:
-            if refused_at is not None and set(inactive) <= set(refused_keys) and now - refused_at < ACTIVATION_RETRY:
-                refused = ("AccessDenied", f"refused on {refused_at:%Y-%m-%d}; tried again weekly")
-            else:
-                try:
-                    problems = self._cost_explorer.activate_cost_allocation_tags(inactive)
-                except AccessDenied as error:
-                    refused, refused_at, refused_keys = (error.code, error.aws_message), now, inactive
-                except AwsError as error:
-                    activation_errors = [(key, error.code, error.aws_message) for key in inactive]
-                else:
-                    activation_errors = [(p.key, p.code, p.message) for p in problems]
-                    failed = {p.key for p in problems}
-                    activated = tuple(key for key in inactive if key not in failed)
-                    refused_at, refused_keys = None, ()
-        check = check_cost_tags(
-            keys,
-            statuses,
-            activation_enabled=config.activate_cost_allocation_tags,
-            activated=activated,
-            activation_errors=activation_errors,
-            activation_refused=refused,
-        )
-        if activated:
-            logger.info("Cost allocation tags activated", extra={"keys": list(activated)})
-        return CostTagOutcome(check, refused_at, refused_keys)

@@ -15,9 +15,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
-from bedrock_governance.errors import UnreadableState
-from bedrock_governance.models import RegionFailure
-from bedrock_governance.tag_policy import ProfileFinding
+from bedrock_governance.core.errors import UnreadableState
+from bedrock_governance.core.models import RegionFailure
+from bedrock_governance.tags.policy import ProfileFinding
 
 STATE_VERSION = 1
 # The sweep runs at a local time (ScheduleTimezone), so across a daylight-saving change the same

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Any, Final
 
-from bedrock_governance.text import visible_text
+from bedrock_governance.core.text import visible_text
 
 SNS_MAX_MESSAGE_BYTES: Final = 262_144
 SNS_MAX_SUBJECT_CHARS: Final = 100

@@ -22,8 +22,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
-from bedrock_governance.aws.budgets import BudgetSnapshot
-from bedrock_governance.models import BUDGET_NAME_PREFIX, budget_name_for
+from bedrock_governance.core.models import BUDGET_NAME_PREFIX, BudgetSnapshot, budget_name_for
 
 #: The cost Cost Explorer and AWS Budgets both default to: what was charged, before discounts are spread.
 COST_METRIC: Final = "UnblendedCost"

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from bedrock_governance.idle import BreakerTrip, IdleAction, IdleOutcome, IdleSettings, OutcomeStatus
-from bedrock_governance.models import KEEP_TAG, RegionFailure
-from bedrock_governance.notify import Notification
-from bedrock_governance.text import shell_word, visible_text
+from bedrock_governance.core.models import KEEP_TAG, RegionFailure
+from bedrock_governance.core.notify import Notification
+from bedrock_governance.core.text import shell_word, visible_text
+from bedrock_governance.idle.policy import BreakerTrip, IdleAction, IdleOutcome, IdleSettings, OutcomeStatus
 
 RULE: Final = "=" * 72
 CAP_BANNER: Final = "!" * 72

@@ -9,11 +9,11 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from bedrock_governance.alerting import AlertDecision, AlertReason
-from bedrock_governance.models import RegionFailure
-from bedrock_governance.notify import Notification
-from bedrock_governance.tag_policy import ProfileFinding, TagPolicy, fix_commands
-from bedrock_governance.text import is_ansi_c, shell_word, visible_text
+from bedrock_governance.core.models import RegionFailure
+from bedrock_governance.core.notify import Notification
+from bedrock_governance.core.text import is_ansi_c, shell_word, visible_text
+from bedrock_governance.tags.policy import ProfileFinding, TagPolicy, fix_commands
+from bedrock_governance.tags.state import AlertDecision, AlertReason
 
 RULE = "=" * 72
 

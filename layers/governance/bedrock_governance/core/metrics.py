@@ -11,10 +11,10 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 if TYPE_CHECKING:
     # Types only: each handler imports this module, and importing every job here would make each
     # function's cold start pay for the other three (see `make bench`).
-    from bedrock_governance.budget_job import BudgetRunResult
-    from bedrock_governance.cost_report_job import CostReportResult
-    from bedrock_governance.idle_job import IdleRunResult
-    from bedrock_governance.tag_compliance import TagComplianceResult
+    from bedrock_governance.budgets.job import BudgetRunResult
+    from bedrock_governance.cost.job import CostReportResult
+    from bedrock_governance.idle.job import IdleRunResult
+    from bedrock_governance.tags.job import TagComplianceResult
 
 
 def add_counts(metrics: Metrics, counts: Mapping[str, int]) -> None:

@@ -9,16 +9,17 @@ from typing import Any, Final
 
 from aws_lambda_powertools import Logger
 
-from bedrock_governance.alerting import AlertDecision, AlertState, decide_alert
 from bedrock_governance.aws.clients import ClientFactory
+from bedrock_governance.aws.inventory import region_inventory
 from bedrock_governance.aws.s3 import JsonStore, UnreadableObject
 from bedrock_governance.aws.sns import SnsPublisher
-from bedrock_governance.config import TagComplianceConfig
-from bedrock_governance.inventory import region_inventory, sweep_regions
-from bedrock_governance.models import InferenceProfile, RegionFailure
-from bedrock_governance.notify import Notification, fit
-from bedrock_governance.tag_alert import SweepFacts, finding_count, full_report, render, sort_findings
-from bedrock_governance.tag_policy import ProfileFinding, evaluate_profile
+from bedrock_governance.core.models import InferenceProfile, RegionFailure
+from bedrock_governance.core.notify import Notification, fit
+from bedrock_governance.core.sweep import sweep_regions
+from bedrock_governance.tags.config import TagComplianceConfig
+from bedrock_governance.tags.policy import ProfileFinding, evaluate_profile
+from bedrock_governance.tags.render import SweepFacts, finding_count, full_report, render, sort_findings
+from bedrock_governance.tags.state import AlertDecision, AlertState, decide_alert
 
 logger = Logger(child=True)
 
