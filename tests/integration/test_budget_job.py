@@ -103,6 +103,7 @@ def test_a_budget_that_cannot_be_created_is_reported_and_the_rest_go_on(topic: s
         add_profile("us-east-1", name, project)
     set_max_budgets(1)
     job = BudgetJob.from_config(config(topic), ClientFactory())
+    assert isinstance(job._budgets, Budgets)
     job._budgets = ThrottledBudgets(job._budgets, "bedrock-project-Alpha")
     result = job.run(NOW)
 
@@ -145,6 +146,7 @@ def test_a_budget_created_during_the_run_is_adopted_only_if_it_is_ours(topic: st
     settings = config(topic)
     job = BudgetJob.from_config(settings, ClientFactory())
     rival_tags = {"governance:managed-by": "bedrock-governance", "governance:project": "Alpha"} if ours else {}
+    assert isinstance(job._budgets, Budgets)
     job._budgets = RacingBudgets(job._budgets, rival_tags)
 
     result = job.run(NOW)

@@ -28,7 +28,8 @@ SAMPLE_EVENT = json.loads((Path(__file__).resolve().parents[2] / "events" / "bud
 
 
 def scheduled(when: datetime) -> dict[str, Any]:
-    return SAMPLE_EVENT | {"scheduledTime": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    event: dict[str, Any] = SAMPLE_EVENT | {"scheduledTime": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return event
 
 
 def invoke_at(stack: DeployedStack, when: datetime, **extra: Any) -> Any:

@@ -237,6 +237,7 @@ def test_a_mass_misread_marks_nothing_and_alerts_loudly(deploy: Callable[..., De
     (trip,) = summary["circuitBreaker"]
     assert (trip["region"], trip["newlyIdle"], trip["candidates"]) == (REGION, 12, 12)
     (message,) = alerts(stack)
+    assert message.subject is not None
     assert message.subject.startswith("[CIRCUIT BREAKER")
     assert "CIRCUIT BREAKER" in message.text
     # The same estate read correctly marks nothing either, and sends nothing.

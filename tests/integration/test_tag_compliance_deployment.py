@@ -23,7 +23,8 @@ SAMPLE_EVENT = json.loads((Path(__file__).resolve().parents[2] / "events" / "tag
 
 
 def scheduled(when: datetime) -> dict[str, str]:
-    return SAMPLE_EVENT | {"scheduledTime": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    event: dict[str, str] = SAMPLE_EVENT | {"scheduledTime": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return event
 
 
 def test_the_deployed_function_gets_its_settings_from_the_stack(deploy: Callable[..., DeployedStack]) -> None:

@@ -9,6 +9,7 @@ from bedrock_governance.budgets.policy import (
     BEDROCK_SERVICE_FLOOR,
     MANAGED_BY_TAG,
     PROJECT_BUDGET_TAG,
+    BudgetPlan,
     BudgetStep,
     BudgetTargets,
     CreateNotification,
@@ -96,7 +97,7 @@ def plan(
     unmanaged: frozenset[str] = frozenset(),
     cleanup: bool = False,
     complete: bool = True,
-):  # type: ignore[no-untyped-def]
+) -> BudgetPlan:
     return plan_budgets(
         wanted,
         managed,
@@ -330,8 +331,8 @@ def apply(state: dict[NotificationSpec, list[Subscriber]], steps: list[BudgetSte
             case DeleteSubscriber(notification=spec, subscriber=sub):
                 state[spec].remove(sub)
                 assert state[spec], "deleting the last subscriber would delete the notification"
-        for subs in state.values():
-            assert sum(1 for s in subs if s.kind == "SNS") <= 1
+        for left in state.values():
+            assert sum(1 for s in left if s.kind == "SNS") <= 1
 
 
 @given(

@@ -106,10 +106,10 @@ def job(
 ) -> CostReportJob:
     return CostReportJob(
         config(**env),
-        cost_explorer=ce,  # type: ignore[arg-type]
-        budgets=budgets or FakeBudgets(),  # type: ignore[arg-type]
-        publisher=publisher,  # type: ignore[arg-type]
-        store=store,  # type: ignore[arg-type]
+        cost_explorer=ce,
+        budgets=budgets or FakeBudgets(),
+        publisher=publisher,
+        store=store,
     )
 
 

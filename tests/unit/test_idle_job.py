@@ -183,13 +183,13 @@ def make_job(
 
     def apis(region: str) -> RegionApis:
         fake = regions[region]
-        return RegionApis(bedrock=fake, tagging=fake, usage=fake, tag_writer=FakeTagWriter(fake))  # type: ignore[arg-type]
+        return RegionApis(bedrock=fake, tagging=fake, usage=fake, tag_writer=FakeTagWriter(fake))
 
     job = IdleProfileJob(
         config,
         apis=apis,
-        publisher=publisher,  # type: ignore[arg-type]
-        records=store,  # type: ignore[arg-type]
+        publisher=publisher,
+        records=store,
         dry_run=force_dry_run,
         read_only=read_only,
     )

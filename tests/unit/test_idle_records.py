@@ -154,7 +154,7 @@ class FakeBedrock:
 def test_restore_recreates_name_description_source_and_tags_and_returns_the_new_arn() -> None:
     rec = record({"Owner": "ana@example.com", IDLE_SINCE_TAG: "2026-05-20"})
     bedrock = FakeBedrock()
-    new_arn = restore_profile(rec, bedrock, client_request_token="restore-abcdefghijkl")  # type: ignore[arg-type]
+    new_arn = restore_profile(rec, bedrock, client_request_token="restore-abcdefghijkl")
     assert new_arn != rec.old_arn
     (request,) = bedrock.created
     assert request == {

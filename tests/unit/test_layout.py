@@ -40,20 +40,20 @@ def loaded_after(code: str) -> list[str]:
 
 
 def is_aws_sdk(module: str) -> bool:
-    return module.split(".")[0] in {"boto3", "botocore"}
+    return module.split(".", maxsplit=1)[0] in {"boto3", "botocore"}
 
 
 def job_packages_in(modules: list[str]) -> set[str]:
-    return {name.split(".")[1] for name in modules if name.count(".") >= 1 and name.split(".")[0] == "bedrock_governance"} & set(
-        JOB_PACKAGES
-    )
+    return {
+        name.split(".")[1] for name in modules if name.count(".") >= 1 and name.split(".")[0] == "bedrock_governance"
+    } & set(JOB_PACKAGES)
 
 
 POLICIES = sorted(path.parent.name for path in PACKAGE.glob("*/policy.py"))
 
 
 def test_every_job_has_a_policy() -> None:
-    assert POLICIES == sorted(JOB_PACKAGES)
+    assert sorted(JOB_PACKAGES) == POLICIES
 
 
 @pytest.mark.parametrize("job", POLICIES)

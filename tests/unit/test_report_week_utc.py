@@ -66,9 +66,9 @@ def test_the_report_says_which_week_it_held_back_and_how_to_schedule_around_it(z
     )
     job = CostReportJob(
         config,
-        cost_explorer=ce,  # type: ignore[arg-type]
-        budgets=FakeBudgets(),  # type: ignore[arg-type]
-        publisher=publisher,  # type: ignore[arg-type]
+        cost_explorer=ce,
+        budgets=FakeBudgets(),
+        publisher=publisher,
         store=None,
     )
     result = job.run(monday_0800(zone))
@@ -94,8 +94,8 @@ def test_no_flag_when_nothing_was_held_back() -> None:
     )
     job = CostReportJob(
         config,
-        cost_explorer=ce,  # type: ignore[arg-type]
-        budgets=FakeBudgets(),  # type: ignore[arg-type]
+        cost_explorer=ce,
+        budgets=FakeBudgets(),
         publisher=None,
         store=None,
     )

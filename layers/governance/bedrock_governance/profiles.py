@@ -28,7 +28,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from bedrock_governance.aws.bedrock import BedrockProfiles
+from bedrock_governance.aws import ports
 from bedrock_governance.core.errors import GovernanceError
 from bedrock_governance.idle.records import DeletionRecord
 
@@ -243,7 +243,7 @@ def profile_problems(
 
 
 def restore_profile(
-    record: DeletionRecord, bedrock: BedrockProfiles, *, client_request_token: str | None = None
+    record: DeletionRecord, bedrock: ports.ProfileCreator, *, client_request_token: str | None = None
 ) -> str:
     """Re-create the profile a record describes and return its ARN.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bedrock_governance.aws import ports
 from bedrock_governance.aws.bedrock import BedrockProfiles
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.tagging import TagReader
@@ -11,7 +12,7 @@ from bedrock_governance.core.errors import NotFound
 from bedrock_governance.core.models import InferenceProfile
 
 
-def list_profiles_with_tags(bedrock: BedrockProfiles, tagging: TagReader) -> list[InferenceProfile]:
+def list_profiles_with_tags(bedrock: ports.BedrockProfiles, tagging: ports.TagReader) -> list[InferenceProfile]:
     """All application profiles of one region with their tags: ceil(N/1000) list calls plus
     ceil(N/100) tag calls, plus one ``ListTagsForResource`` per profile the Tagging API left out.
 

@@ -8,7 +8,7 @@ from typing import Final
 
 from aws_lambda_powertools import Logger
 
-from bedrock_governance.aws.costexplorer import CostExplorer
+from bedrock_governance.aws import ports
 from bedrock_governance.budgets.policy import (
     CostTagCheck,
     check_cost_tags,
@@ -33,7 +33,7 @@ class CostTagOutcome:
 
 
 def check_cost_tags_step(
-    cost_explorer: CostExplorer,
+    cost_explorer: ports.CostTags,
     keys: tuple[str, ...],
     previous: BudgetAlertState,
     now: datetime,

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from aws_lambda_powertools import Logger
 
+from bedrock_governance.aws import ports
 from bedrock_governance.aws.budgets import BudgetDefinition, Budgets
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.costexplorer import CostExplorer
@@ -211,10 +212,10 @@ class BudgetJob:
         config: BudgetConfig,
         *,
         inventory: Callable[[str], list[InferenceProfile]],
-        budgets: Budgets,
-        cost_explorer: CostExplorer,
-        publisher: SnsPublisher | None,
-        store: JsonStore | None,
+        budgets: ports.Budgets,
+        cost_explorer: ports.CostTags,
+        publisher: ports.Publisher | None,
+        store: ports.StateStore | None,
         dry_run: bool = False,
     ) -> None:
         self._config = config

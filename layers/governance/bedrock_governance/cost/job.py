@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from aws_lambda_powertools import Logger
 
+from bedrock_governance.aws import ports
 from bedrock_governance.aws.budgets import Budgets
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.costexplorer import CostExplorer
@@ -102,11 +103,11 @@ class CostReportJob:
         self,
         config: CostReportConfig,
         *,
-        cost_explorer: CostExplorer,
-        budgets: Budgets,
-        publisher: SnsPublisher | None,
-        store: JsonStore | None,
-        alert_publisher: SnsPublisher | None = None,
+        cost_explorer: ports.CostReports,
+        budgets: ports.BudgetReader,
+        publisher: ports.Publisher | None,
+        store: ports.ReportStore | None,
+        alert_publisher: ports.Publisher | None = None,
     ) -> None:
         self._config = config
         self._ce = cost_explorer

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from aws_lambda_powertools import Logger
 
+from bedrock_governance.aws import ports
 from bedrock_governance.aws.bedrock import BedrockProfiles
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.cloudwatch import QUERIES_PER_CALL, InvocationReader
@@ -71,10 +72,10 @@ QUIET_ACTIONS: Final = frozenset(
 class RegionApis:
     """The adapters the sweep uses in one region."""
 
-    bedrock: BedrockProfiles
-    tagging: TagReader
-    usage: InvocationReader
-    tag_writer: TagWriter
+    bedrock: ports.BedrockProfiles
+    tagging: ports.TagReader
+    usage: ports.InvocationReader
+    tag_writer: ports.TagWriter
 
 
 def region_apis(clients: ClientFactory) -> Callable[[str], RegionApis]:
@@ -181,7 +182,7 @@ class _RegionActions:
     def __init__(
         self,
         apis: RegionApis,
-        records: JsonStore | None,
+        records: ports.RecordStore | None,
         now: datetime,
         settings: IdleSettings,
         *,
@@ -397,7 +398,7 @@ class _RegionActions:
             logger.exception("Could not update a deletion record's status", extra={"key": record.key})
 
 
-def _settled_as_deleted(records: JsonStore, key: str) -> bool:
+def _settled_as_deleted(records: ports.RecordStore, key: str) -> bool:
     """Whether the record at ``key`` says its profile was deleted (by this run or another)."""
     try:
         existing = records.get(key)
@@ -414,8 +415,8 @@ class IdleProfileJob:
         config: IdleConfig,
         *,
         apis: Callable[[str], RegionApis],
-        publisher: SnsPublisher | None,
-        records: JsonStore | None,
+        publisher: ports.Publisher | None,
+        records: ports.RecordStore | None,
         dry_run: bool | None = None,
         read_only: bool = False,
     ) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from aws_lambda_powertools import Logger
 
+from bedrock_governance.aws import ports
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.inventory import region_inventory
 from bedrock_governance.aws.s3 import JsonStore, UnreadableObject
@@ -70,8 +71,8 @@ class TagComplianceJob:
         config: TagComplianceConfig,
         *,
         inventory: Callable[[str], list[InferenceProfile]],
-        publisher: SnsPublisher | None,
-        store: JsonStore | None,
+        publisher: ports.Publisher | None,
+        store: ports.StateStore | None,
     ) -> None:
         self._config = config
         self._inventory = inventory
