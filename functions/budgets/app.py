@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.budgets.config import BudgetConfig
 from bedrock_governance.budgets.job import BudgetJob
-from bedrock_governance.core.events import flag, scheduled_run_time
-from bedrock_governance.core.metrics import record_budgets
+from bedrock_governance.core.events import dry_run_requested, scheduled_run_time
+from bedrock_governance.core.metrics import record
 
 logger = Logger()
 metrics = Metrics()
@@ -20,9 +20,11 @@ metrics = Metrics()
 @logger.inject_lambda_context(log_event=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # The same steps in every function. {"dryRun": true} computes and logs, and changes nothing.
     config = BudgetConfig.from_env()
-    # {"dryRun": true} in an on-demand event plans and reports without writing anything.
-    job = BudgetJob.from_config(config, ClientFactory(), dry_run=flag(event, "dryRun") is True)
+    job = BudgetJob.from_config(config, ClientFactory(), dry_run=dry_run_requested(event))
     result = job.run(now=scheduled_run_time(event))
-    record_budgets(metrics, result)
+    # Metrics first: a message that could not be sent fails the invocation (alarm), never the counts.
+    record(metrics, result)
+    result.raise_if_alert_failed()
     return result.summary()

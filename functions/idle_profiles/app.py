@@ -8,8 +8,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bedrock_governance.aws.clients import ClientFactory
-from bedrock_governance.core.events import flag, scheduled_run_time
-from bedrock_governance.core.metrics import record_idle_profiles
+from bedrock_governance.core.events import dry_run_requested, scheduled_run_time
+from bedrock_governance.core.metrics import record
 from bedrock_governance.idle.config import IdleConfig
 from bedrock_governance.idle.job import IdleProfileJob
 
@@ -20,11 +20,11 @@ metrics = Metrics()
 @logger.inject_lambda_context(log_event=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # The same steps in every function. {"dryRun": true} computes and logs, and changes nothing.
     config = IdleConfig.from_env()
-    # {"dryRun": true} in an on-demand event forces a dry run; it cannot turn deletion on.
-    job = IdleProfileJob.from_config(config, ClientFactory(), dry_run=flag(event, "dryRun"))
+    job = IdleProfileJob.from_config(config, ClientFactory(), dry_run=dry_run_requested(event))
     result = job.run(now=scheduled_run_time(event))
-    record_idle_profiles(metrics, result)
-    # A message that could not be sent fails the invocation (alarm), after the work is done and counted.
+    # Metrics first: a message that could not be sent fails the invocation (alarm), never the counts.
+    record(metrics, result)
     result.raise_if_alert_failed()
     return result.summary()

@@ -8,8 +8,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bedrock_governance.aws.clients import ClientFactory
-from bedrock_governance.core.events import scheduled_run_time
-from bedrock_governance.core.metrics import record_tag_compliance
+from bedrock_governance.core.events import dry_run_requested, scheduled_run_time
+from bedrock_governance.core.metrics import record
 from bedrock_governance.tags.config import TagComplianceConfig
 from bedrock_governance.tags.job import TagComplianceJob
 
@@ -20,8 +20,11 @@ metrics = Metrics()
 @logger.inject_lambda_context(log_event=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # The same steps in every function. {"dryRun": true} computes and logs, and changes nothing.
     config = TagComplianceConfig.from_env()
-    job = TagComplianceJob.from_config(config, ClientFactory())
+    job = TagComplianceJob.from_config(config, ClientFactory(), dry_run=dry_run_requested(event))
     result = job.run(now=scheduled_run_time(event))
-    record_tag_compliance(metrics, result)
+    # Metrics first: a message that could not be sent fails the invocation (alarm), never the counts.
+    record(metrics, result)
+    result.raise_if_alert_failed()
     return result.summary()

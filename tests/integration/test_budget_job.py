@@ -14,7 +14,7 @@ from bedrock_governance.aws.budgets import BudgetDefinition, Budgets
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.budgets.config import BudgetConfig
 from bedrock_governance.budgets.job import STATE_KEY, BudgetJob, BudgetRunResult
-from bedrock_governance.core.errors import NotFound, Throttled
+from bedrock_governance.core.errors import AlertNotPublished, Throttled
 from bedrock_governance.core.models import NotificationSpec, Subscriber
 from embedded_aws import embedded_aws
 from embedded_aws.budgets import set_max_budgets
@@ -204,8 +204,12 @@ def test_changes_a_failed_publish_could_not_announce_are_sent_by_the_next_run(to
     add_profile("us-east-1", "a", "Alpha")
     sns = boto3.client("sns", region_name="us-east-1")
     sns.delete_topic(TopicArn=topic)  # publishing fails: NotFound
-    with pytest.raises(NotFound):
-        run(topic)
+    failed = run(topic)
+    # The run's changes are done and its result returned; the handler raises after the metrics.
+    assert failed.alert_error is not None
+    assert "NotFound" in failed.alert_error
+    with pytest.raises(AlertNotPublished, match="NotFound"):
+        failed.raise_if_alert_failed()
     assert budget_names() == {"bedrock-project-Alpha"}
     state = boto3.client("s3", region_name="us-east-1").get_object(Bucket=BUCKET, Key=STATE_KEY)
     assert b"bedrock-project-Alpha" in state["Body"].read()

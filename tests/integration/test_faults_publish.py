@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bedrock_governance.core.errors import AlertNotPublished, AwsError
+from bedrock_governance.core.errors import AlertNotPublished
 from bedrock_governance.core.models import IDLE_SINCE_TAG
 from embedded_aws.faults import Fault, inject_faults
 from embedded_aws.inbox import sent_messages
@@ -37,18 +37,23 @@ def logged(caplog: pytest.LogCaptureFixture, message: str) -> list[dict[str, Any
 
 
 def test_tag_compliance_fails_the_run_keeps_the_findings_in_the_logs_and_alerts_next_time(
-    deploy: Callable[..., DeployedStack], caplog: pytest.LogCaptureFixture
+    deploy: Callable[..., DeployedStack], caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = deploy(GovernedRegions=",".join(REGIONS), AllowedTagValues=json.dumps(ALLOWED_TAG_VALUES))
     estate = seed_estate(EstateSpec(profiles=20, regions=REGIONS, now=NOW, usage=False, costs=False))
     violating = {p.arn for p in estate.profiles if p.compliance is not Compliance.COMPLIANT}
     caplog.clear()
+    capsys.readouterr()
 
-    with inject_faults(KMS_DENIED), pytest.raises(AwsError, match="KMSAccessDenied"):
+    with inject_faults(KMS_DENIED), pytest.raises(AlertNotPublished, match="KMSAccessDenied"):
         run(stack, "TagComplianceFunction", NOW)
 
     (record,) = logged(caplog, "Tag compliance alert")
     assert {finding["arn"] for finding in record["alert"]["findings"]} == violating
+    # The run's metrics are recorded before it fails: nothing published, every finding counted.
+    (emf,) = [r for r in log_records(capsys.readouterr().out) if "_aws" in r and "NonCompliantProfiles" in r]
+    assert emf["NonCompliantProfiles"] in (len(violating), float(len(violating)), [float(len(violating))])
+    assert emf["AlertsPublished"] in (0, 0.0, [0.0])
     assert alerts(stack) == []
     # The alert state was not advanced, so the next run sends what the failed one could not.
     retry = run(stack, "TagComplianceFunction", NOW + timedelta(hours=1))
@@ -84,14 +89,20 @@ def test_the_idle_sweep_finishes_its_actions_then_fails_the_run(
 
 
 def test_the_cost_report_fails_the_run_and_its_figures_are_in_the_logs(
-    deploy: Callable[..., DeployedStack], caplog: pytest.LogCaptureFixture
+    deploy: Callable[..., DeployedStack], caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = deploy()
     seed_estate(EstateSpec(profiles=12, regions=REGIONS, now=NOW, usage=False, costs=True))
     caplog.clear()
+    capsys.readouterr()
 
-    with inject_faults(KMS_DENIED), pytest.raises(AwsError, match="KMSAccessDenied"):
+    with inject_faults(KMS_DENIED), pytest.raises(AlertNotPublished, match="KMSAccessDenied"):
         run(stack, "CostReportFunction", NOW)
+
+    # The run's metrics are recorded before it fails: the report counted, not published.
+    (emf,) = [r for r in log_records(capsys.readouterr().out) if "_aws" in r and "CostReportsPublished" in r]
+    assert emf["CostReportsPublished"] in (0, 0.0, [0.0])
+    assert "BedrockWeeklySpendUSD" in emf
 
     (record,) = logged(caplog, "Cost report")
     report = record["report"]
@@ -105,18 +116,23 @@ def sent_report_count(stack: DeployedStack) -> int:
 
 
 def test_the_budget_run_fails_after_its_changes_and_announces_them_next_time(
-    deploy: Callable[..., DeployedStack], caplog: pytest.LogCaptureFixture
+    deploy: Callable[..., DeployedStack], caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = deploy(GovernedRegions=",".join(REGIONS))
     seed_estate(EstateSpec(profiles=12, regions=REGIONS, now=NOW, usage=False, costs=True))
     caplog.clear()
+    capsys.readouterr()
 
-    with inject_faults(KMS_DENIED), pytest.raises(AwsError, match="KMSAccessDenied"):
+    with inject_faults(KMS_DENIED), pytest.raises(AlertNotPublished, match="KMSAccessDenied"):
         run(stack, "BudgetFunction", NOW)
 
     (record,) = logged(caplog, "Budget summary")
     created = {change["name"] for change in record["summary"]["created"]}
     assert created
+    # The run's metrics are recorded before it fails: the budgets it created are counted.
+    (emf,) = [r for r in log_records(capsys.readouterr().out) if "_aws" in r and "BudgetsCreated" in r]
+    assert emf["BudgetsCreated"] in (len(created), float(len(created)), [float(len(created))])
+    assert emf["BudgetSummariesPublished"] in (0, 0.0, [0.0])
     assert alerts(stack) == []
     # The budgets exist already; the next run changes nothing and tells what the failed one did.
     again = run(stack, "BudgetFunction", NOW + timedelta(days=1))

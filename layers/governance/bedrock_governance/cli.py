@@ -67,6 +67,7 @@ from bedrock_governance.core.errors import (
 )
 from bedrock_governance.core.models import RegionFailure
 from bedrock_governance.core.notify import Notification, money
+from bedrock_governance.core.results import RunResult
 from bedrock_governance.core.settings import UnknownRegion, check_region
 from bedrock_governance.cost.config import CostReportConfig
 from bedrock_governance.cost.job import CostReportJob
@@ -184,7 +185,7 @@ def check_tags(ctx: Context) -> int:
     job = TagComplianceJob.from_config(config, ctx.clients, dry_run=not args.publish)
     result = job.run(now)
     _emit(ctx, result.notification, result.summary(), "All application inference profiles are tagged right.")
-    return _exit(ctx, _region_problems(result.failures), findings=bool(result.findings))
+    return _exit(ctx, _region_problems(result.failures) + _not_published(result), findings=bool(result.findings))
 
 
 def check_idle(ctx: Context) -> int:
@@ -221,8 +222,7 @@ def check_idle(ctx: Context) -> int:
         problems.append(f"usage of {len(unknown)} profile(s) could not be read, so nothing was decided for them")
     # A held region is a run that could not do its job: a script must not read it as a clean run.
     problems += [f"circuit breaker: {trip.describe()}" for trip in result.facts.breaker_trips]
-    if result.alert_error:
-        problems.append(f"the message was not published: {result.alert_error}")
+    problems += _not_published(result)
     return _exit(ctx, problems, findings=bool(idle))
 
 
@@ -241,7 +241,7 @@ def report_cost(ctx: Context) -> int:
     result = CostReportJob.from_config(config, ctx.clients, dry_run=not args.publish).run(now)
     _emit(ctx, result.notification, result.summary(), "No report could be made.")
     problems = [f"cannot read {len(result.access_problems)} source(s) of the report"] if result.access_problems else []
-    return _exit(ctx, problems)
+    return _exit(ctx, problems + _not_published(result))
 
 
 def sync_budgets(ctx: Context) -> int:
@@ -276,7 +276,7 @@ def sync_budgets(ctx: Context) -> int:
             if problem.key.startswith(("cost-tags:failed:", "cost-tags:refused:"))
         ]
     pending = result.plan is not None and bool(result.plan.creates or result.plan.updates)
-    return _exit(ctx, problems, findings=pending)
+    return _exit(ctx, problems + _not_published(result), findings=pending)
 
 
 def _topic_given(args: argparse.Namespace) -> bool:
@@ -384,6 +384,11 @@ _NOT_DONE: Final = frozenset({OutcomeStatus.FAILED, OutcomeStatus.IN_USE})
 
 def _region_problems(failures: Sequence[RegionFailure]) -> list[str]:
     return [f"region failed: {failure.describe()}" for failure in failures]
+
+
+def _not_published(result: RunResult) -> list[str]:
+    """The one rule for a failed publish: the run's output stands, and the command fails (exit 1)."""
+    return [f"the message was not published: {result.alert_error}"] if result.alert_error else []
 
 
 def _exit(ctx: Context, problems: Sequence[str], *, findings: bool = False) -> int:

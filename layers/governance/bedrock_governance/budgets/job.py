@@ -69,6 +69,7 @@ from bedrock_governance.core.models import (
     RegionFailure,
 )
 from bedrock_governance.core.notify import Notification, fit
+from bedrock_governance.core.results import publish, raise_if_alert_failed
 from bedrock_governance.core.sweep import sweep_regions
 
 logger = Logger(child=True)
@@ -172,10 +173,38 @@ class BudgetRunResult:
     decision: SummaryDecision
     notification: Notification | None
     message_id: str | None
+    alert_error: str | None = None
 
     @property
     def failures(self) -> tuple[RegionFailure, ...]:
         return self.facts.failures
+
+    def metric_counts(self) -> dict[str, int]:
+        """Counts of one budget run; a dry run counts what it would have done under the same names."""
+        facts = self.facts
+        return {
+            "BudgetProjects": len(set(facts.projects) | set(facts.configured_projects)),
+            "BudgetsInStep": facts.in_step,
+            "BudgetsCreated": facts.count("created"),
+            "BudgetsUpdated": facts.count("updated"),
+            "BudgetsDeleted": facts.count("deleted"),
+            "OrphanedBudgetsKept": len(facts.kept_orphans),
+            "BudgetConflicts": len(facts.conflicts),
+            "BudgetErrors": len(facts.errors),
+            "CostAllocationTagsActivated": len(facts.cost_tags.activated) if facts.cost_tags else 0,
+            "CostAllocationTagProblems": len(facts.cost_tags.problems) if facts.cost_tags else 0,
+            "RegionsFailed": len(facts.failures),
+            "BudgetSummariesPublished": 1 if self.message_id else 0,
+        }
+
+    def metric_amounts(self) -> dict[str, float]:
+        return {}
+
+    def region_counts(self) -> dict[str, dict[str, int]]:
+        return {}
+
+    def raise_if_alert_failed(self) -> None:
+        raise_if_alert_failed("Budget summary", self.alert_error)
 
     def summary(self) -> dict[str, Any]:
         facts = self.facts
@@ -201,6 +230,7 @@ class BudgetRunResult:
             "attention": [item.key for item in self.attention],
             "alert": self.decision.explanation,
             "messageId": self.message_id,
+            "alertError": self.alert_error,
         }
 
 
@@ -356,6 +386,7 @@ class BudgetJob:
         )
         notification: Notification | None = None
         message_id: str | None = None
+        alert_error: str | None = None
         if decision.publish or (facts.dry_run and (facts.applied or attention)):
             notification = fit(
                 lambda limit: render(facts, attention, decision.new_attention, limit), item_count(facts, attention)
@@ -363,14 +394,14 @@ class BudgetJob:
             logger.info("Budget summary", extra={"summary": dict(notification.document)})
         if decision.publish and self._publisher:
             assert notification is not None
-            try:
-                message_id = self._publisher.publish(self._config.alert_topic_arn, notification)
-            except AwsError:
-                # The budgets are changed already: keep the changes for the next run to announce.
-                self._save(previous, remembering_refusal(decision.state_if_failed))
-                raise
-        self._save(previous, remembering_refusal(decision.state_if_published))
-        return BudgetRunResult(facts, plan, attention, decision, notification, message_id)
+            message_id, alert_error = publish(
+                self._publisher, self._config.alert_topic_arn, notification, "Budget summary"
+            )
+        # The budgets are changed already: a summary that could not be sent leaves its changes for
+        # the next run to announce.
+        state = decision.state_if_failed if alert_error else decision.state_if_published
+        self._save(previous, remembering_refusal(state))
+        return BudgetRunResult(facts, plan, attention, decision, notification, message_id, alert_error)
 
     def _load_state(self, now: datetime) -> tuple[BudgetAlertState, UnreadableObject | None]:
         """What was said before. A state that cannot be read counts as none (everything needing

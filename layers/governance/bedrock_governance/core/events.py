@@ -138,3 +138,10 @@ def flag(event: Mapping[str, Any] | None, key: str) -> bool | None:
     """An on-demand override such as ``{"dryRun": true}``; None when the event does not say."""
     value = (event or {}).get(key)
     return value if isinstance(value, bool) else None
+
+
+def dry_run_requested(event: Mapping[str, Any] | None) -> bool:
+    """``{"dryRun": true}`` in an on-demand event: the same for every function. The job computes
+    and logs as a real run would and changes nothing: no message, no state, no AWS write. An
+    event can only ask for a dry run, never turn one off (the idle sweep's CLEANUP_DRY_RUN stays)."""
+    return flag(event, "dryRun") is True

@@ -30,6 +30,7 @@ from bedrock_governance.aws.sns import SnsPublisher
 from bedrock_governance.core.errors import AccessDenied, AwsError, DataUnavailable, PagingError
 from bedrock_governance.core.models import BudgetSnapshot
 from bedrock_governance.core.notify import Notification, fit
+from bedrock_governance.core.results import publish, raise_if_alert_failed
 from bedrock_governance.cost.config import CostReportConfig
 from bedrock_governance.cost.policy import (
     CostData,
@@ -70,10 +71,38 @@ class CostReportResult:
     alert: Notification | None
     alert_message_id: str | None
     files: ReportFiles
+    alert_error: str | None = None
+    dry_run: bool = False
 
     @property
     def access_problems(self) -> tuple[SourceProblem, ...]:
         return tuple(problem for problem in self.report.problems if problem.access_denied)
+
+    def metric_counts(self) -> dict[str, int]:
+        report = self.report
+        return {
+            "CostReportsPublished": 1 if self.message_id else 0,
+            "CostReportProjectsWithSpend": len(report.projects),
+            "CostReportFlags": len(report.flags),
+            "CostReportSourcesDenied": len(self.access_problems),
+            "CostReportDataUnavailable": 1 if report.status.value == "data-unavailable" else 0,
+        }
+
+    def metric_amounts(self) -> dict[str, float]:
+        report = self.report
+        if not report.has_figures:
+            return {}
+        # Whole-account Bedrock spend per week, so a dashboard can chart it without Cost Explorer.
+        return {
+            "BedrockWeeklySpendUSD": float(report.total.this_week),
+            "BedrockWeeklyUntaggedSpendUSD": float(report.untagged.this_week),
+        }
+
+    def region_counts(self) -> dict[str, dict[str, int]]:
+        return {}
+
+    def raise_if_alert_failed(self) -> None:
+        raise_if_alert_failed("Cost report", self.alert_error)
 
     def summary(self) -> dict[str, Any]:
         report = self.report
@@ -93,11 +122,14 @@ class CostReportResult:
             "alertMessageId": self.alert_message_id,
             "html": self.files.html_uri,
             "csv": self.files.csv_uri,
+            "dryRun": self.dry_run,
+            "alertError": self.alert_error,
         }
 
 
 class CostReportJob:
-    """Reads, builds and publishes. Publishing and S3 are optional so a dry run can share it."""
+    """Reads, builds and publishes. A dry run compiles and logs the report; it publishes nothing
+    and writes nothing to S3."""
 
     def __init__(
         self,
@@ -108,7 +140,9 @@ class CostReportJob:
         publisher: ports.Publisher | None,
         store: ports.ReportStore | None,
         alert_publisher: ports.Publisher | None = None,
+        dry_run: bool = False,
     ) -> None:
+        self._dry_run = dry_run
         self._config = config
         self._ce = cost_explorer
         self._budgets = budgets
@@ -128,6 +162,7 @@ class CostReportJob:
             publisher=None if dry_run else SnsPublisher(clients.sns(report_region)),
             store=None if dry_run else store,
             alert_publisher=None if dry_run else SnsPublisher(clients.sns(alert_region)),
+            dry_run=dry_run,
         )
 
     def _read_costs(
@@ -223,11 +258,14 @@ class CostReportJob:
         logger.info("Cost report", extra={"report": dict(notification.document)})
         alert_id: str | None = None
         message_id: str | None = None
+        errors: list[str] = []
         if alert is not None and self._alert_publisher:
             # First: if the report's publish fails and the run is retried, the operators still heard why.
-            alert_id = self._alert_publisher.publish(config.alert_topic_arn, alert)
+            alert_id, error = publish(self._alert_publisher, config.alert_topic_arn, alert, "Cost report access alert")
+            errors += [f"access alert: {error}"] if error else []
         if self._publisher:
-            message_id = self._publisher.publish(config.report_topic_arn, notification)
+            message_id, error = publish(self._publisher, config.report_topic_arn, notification, "Cost report")
+            errors += [f"report: {error}"] if error else []
         return CostReportResult(
             report=report,
             notification=notification,
@@ -235,4 +273,6 @@ class CostReportJob:
             alert=alert,
             alert_message_id=alert_id,
             files=files,
+            alert_error="; ".join(errors) or None,
+            dry_run=self._dry_run,
         )

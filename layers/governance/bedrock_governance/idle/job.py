@@ -38,6 +38,7 @@ from bedrock_governance.core.errors import AlertNotPublished, AwsError, Conflict
 from bedrock_governance.core.events import utc_now
 from bedrock_governance.core.models import IDLE_SINCE_TAG, RegionFailure
 from bedrock_governance.core.notify import Notification, fit
+from bedrock_governance.core.results import publish
 from bedrock_governance.core.sweep import sweep_regions
 from bedrock_governance.idle.config import IdleConfig
 from bedrock_governance.idle.policy import (
@@ -129,6 +130,12 @@ class IdleRunResult:
             "IdleAlertsPublished": 1 if self.message_id else 0,
             "IdleAlertsFailed": 1 if self.alert_error else 0,
         }
+
+    def metric_amounts(self) -> dict[str, float]:
+        return {}
+
+    def region_counts(self) -> dict[str, dict[str, int]]:
+        return {"ProfilesCheckedByRegion": dict(self.per_region)}
 
     def raise_if_alert_failed(self) -> None:
         """Fail the invocation when the message could not be sent, so the Errors alarm fires.
@@ -541,13 +548,11 @@ class IdleProfileJob:
             notification = fit(lambda limit: render(facts, limit), item_count(facts))
             logger.info("Idle profile alert", extra={"alert": dict(notification.document)})
             if self._publisher:
-                try:
-                    message_id = self._publisher.publish(config.alert_topic_arn, notification)
-                except AwsError as error:
-                    # Not raised here: the result (and its metrics) must get out first. The handler
-                    # raises after recording them; the logs above hold the whole message.
-                    alert_error = str(error)
-                    logger.error("Idle profile alert could not be published", extra={"error": alert_error})
+                # Not raised here: the result (and its metrics) must get out first. The handler raises
+                # after recording them; the logs above hold the whole message.
+                message_id, alert_error = publish(
+                    self._publisher, config.alert_topic_arn, notification, "Idle profile alert"
+                )
         return IdleRunResult(
             facts=facts,
             per_region={region: len(items) for region, (items, _) in held.items()},

@@ -16,6 +16,7 @@ from bedrock_governance.aws.s3 import JsonStore, UnreadableObject
 from bedrock_governance.aws.sns import SnsPublisher
 from bedrock_governance.core.models import InferenceProfile, RegionFailure
 from bedrock_governance.core.notify import Notification, fit
+from bedrock_governance.core.results import publish, raise_if_alert_failed
 from bedrock_governance.core.sweep import sweep_regions
 from bedrock_governance.tags.config import TagComplianceConfig
 from bedrock_governance.tags.policy import ProfileFinding, evaluate_profile
@@ -36,6 +37,8 @@ class TagComplianceResult:
     notification: Notification | None
     message_id: str | None
     full_report_uri: str | None
+    alert_error: str | None = None
+    dry_run: bool = False
 
     @property
     def findings(self) -> tuple[ProfileFinding, ...]:
@@ -44,6 +47,28 @@ class TagComplianceResult:
     @property
     def failures(self) -> tuple[RegionFailure, ...]:
         return self.facts.failures
+
+    def metric_counts(self) -> dict[str, int]:
+        return {
+            "ProfilesChecked": self.facts.checked,
+            "NonCompliantProfiles": len(self.findings),
+            "TagViolations": sum(len(f.violations) for f in self.findings),
+            "NewOrChangedViolations": len(self.decision.new) + len(self.decision.changed),
+            "RegionsFailed": len(self.failures),
+            "AlertsPublished": 1 if self.message_id else 0,
+        }
+
+    def metric_amounts(self) -> dict[str, float]:
+        return {}
+
+    def region_counts(self) -> dict[str, dict[str, int]]:
+        non_compliant: dict[str, int] = dict.fromkeys(self.per_region, 0)
+        for finding in self.findings:
+            non_compliant[finding.profile.region] = non_compliant.get(finding.profile.region, 0) + 1
+        return {"ProfilesCheckedByRegion": dict(self.per_region), "NonCompliantProfilesByRegion": non_compliant}
+
+    def raise_if_alert_failed(self) -> None:
+        raise_if_alert_failed("Tag compliance alert", self.alert_error)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -60,11 +85,14 @@ class TagComplianceResult:
             "fullReport": self.full_report_uri,
             "unreadableState": self.facts.unreadable_state,
             "droppedUngoverned": len(self.decision.ungoverned),
+            "dryRun": self.dry_run,
+            "alertError": self.alert_error,
         }
 
 
 class TagComplianceJob:
-    """Sweeps, decides and alerts. Publishing and state are optional so a dry run can share it."""
+    """Sweeps, decides and alerts. A dry run reads the alert state, so it decides as a real run
+    would, and logs the alert; it publishes nothing and writes nothing (no state, no report)."""
 
     def __init__(
         self,
@@ -73,11 +101,13 @@ class TagComplianceJob:
         inventory: Callable[[str], list[InferenceProfile]],
         publisher: ports.Publisher | None,
         store: ports.StateStore | None,
+        dry_run: bool = False,
     ) -> None:
         self._config = config
         self._inventory = inventory
-        self._publisher = publisher
+        self._publisher = None if dry_run else publisher
         self._store = store
+        self._dry_run = dry_run
 
     @classmethod
     def from_config(
@@ -89,7 +119,8 @@ class TagComplianceJob:
             config,
             inventory=region_inventory(clients),
             publisher=None if dry_run else SnsPublisher(clients.sns(config.alert_topic_arn.split(":")[3])),
-            store=None if dry_run else store,
+            store=store,
+            dry_run=dry_run,
         )
 
     def run(self, now: datetime) -> TagComplianceResult:
@@ -133,19 +164,27 @@ class TagComplianceJob:
         notification: Notification | None = None
         message_id: str | None = None
         report_uri: str | None = None
+        alert_error: str | None = None
         if decision.should_publish:
             count = finding_count(decision)
             notification = render(facts, decision, count)
             if not notification.fits():
-                if self._store:
+                if self._store and not self._dry_run:
                     key = f"{REPORT_PREFIX}{now:%Y-%m-%dT%H%M%SZ}.json"
                     report_uri = self._store.put(key, full_report(facts, decision))
                 notification = fit(lambda limit: render(facts, decision, limit, report_uri), count)
             # The findings are in the logs whatever happens to the publish below.
             logger.info("Tag compliance alert", extra={"alert": dict(notification.document)})
             if self._publisher:
-                message_id = self._publisher.publish(config.alert_topic_arn, notification)
-        if self._store and (decision.next_state != previous or unreadable):
+                message_id, alert_error = publish(
+                    self._publisher, config.alert_topic_arn, notification, "Tag compliance alert"
+                )
+        if (
+            self._store
+            and not self._dry_run
+            and alert_error is None
+            and (decision.next_state != previous or unreadable)
+        ):
             # Saved only after a successful publish, so a failed alert is sent again next run.
             self._store.put(STATE_KEY, decision.next_state.to_json())
         return TagComplianceResult(
@@ -155,6 +194,8 @@ class TagComplianceJob:
             notification=notification,
             message_id=message_id,
             full_report_uri=report_uri,
+            alert_error=alert_error,
+            dry_run=self._dry_run,
         )
 
     def _load_state(self, now: datetime) -> tuple[AlertState, UnreadableObject | None]:
@@ -165,6 +206,7 @@ class TagComplianceJob:
         read = self._store.read_state(STATE_KEY, AlertState.from_json)
         if read.unreadable is None:
             return read.value or AlertState(), None
-        unreadable = self._store.quarantine(read.unreadable, now)
+        # A dry run keeps no copy: it writes nothing.
+        unreadable = read.unreadable if self._dry_run else self._store.quarantine(read.unreadable, now)
         logger.warning("Alert state unreadable, treated as missing", extra={"state": unreadable.describe()})
         return AlertState(), unreadable
