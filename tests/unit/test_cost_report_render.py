@@ -24,6 +24,7 @@ from bedrock_governance.cost.render import (
     sparkline,
     subject,
 )
+from bedrock_governance.cost.render.text import compact_money, signed_money
 from tests.unit.cost_report_factories import (
     BEDROCK,
     HAIKU,
@@ -266,3 +267,10 @@ def test_the_csv_has_every_amount_exactly_and_defuses_formulas() -> None:
     assert {r["tag_value"] for r in untagged} == {""}
     assert "'=HYPERLINK(1)" in {r["tag_value"] for r in rows}
     assert {r["tag_key"] for r in rows} == {"Project"}
+
+
+def test_trend_cells_and_changes_write_money_as_every_message_does() -> None:
+    assert compact_money(Decimal("-5")) == "-$5.00"
+    assert compact_money(Decimal("-150.4")) == "-$150"
+    assert compact_money(Decimal("1234.5")) == "$1,235"
+    assert signed_money(Decimal("-4")) == "-$4.00"

@@ -43,3 +43,10 @@ def test_money_and_table_format_for_mail() -> None:
     text = table(("Project", "Spend"), [("a", "$1.00"), ("longer", "$100.00")], right_align=frozenset({1}))
     lines = text.splitlines()
     assert lines[2].index("$1.00") + len("$1.00") == lines[3].index("$100.00") + len("$100.00")
+
+
+def test_money_has_one_format_with_the_sign_before_the_symbol() -> None:
+    assert money(Decimal("-5")) == "-$5.00"
+    assert money(Decimal("1234.565")) == "$1,234.57"
+    assert money(Decimal("-0.004")) == "$0.00"
+    assert money(Decimal("-12"), "EUR") == "-EUR 12.00"

@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from bedrock_governance.core.models import BUDGET_NAME_PREFIX, BudgetSnapshot, budget_name_for
+from bedrock_governance.core.notify import money
 
 #: The cost Cost Explorer and AWS Budgets both default to: what was charged, before discounts are spread.
 COST_METRIC: Final = "UnblendedCost"
@@ -441,10 +442,6 @@ def _day_ranges(days: Sequence[date]) -> str:
     return ", ".join(parts)
 
 
-def _money(amount: Decimal) -> str:
-    return f"${cents(amount):,.2f}"
-
-
 def _tag_flags(
     tag_key: str, required_keys: Sequence[str], statuses: Mapping[str, str] | None, window_start: date
 ) -> list[Flag]:
@@ -578,7 +575,7 @@ def _spend_flags(
         flags.append(
             Flag(
                 FlagKind.UNTAGGED_SPEND,
-                f"{_money(untagged.this_week)} ({share.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%) of "
+                f"{money(untagged.this_week)} ({share.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%) of "
                 f"{week.label()} carries no {tag_key} tag and cannot be charged to a project.",
                 (
                     f"Call Bedrock through application inference profiles tagged {tag_key}=<project>; on-demand "
@@ -593,7 +590,7 @@ def _spend_flags(
             flags.append(
                 Flag(
                     FlagKind.APPEARED,
-                    f"{tag_key} {line.key!r} appeared: {_money(line.this_week)} in {week.label()}, none the week "
+                    f"{tag_key} {line.key!r} appeared: {money(line.this_week)} in {week.label()}, none the week "
                     f"before ({history}).",
                     subject=line.key,
                 )
@@ -602,7 +599,7 @@ def _spend_flags(
             flags.append(
                 Flag(
                     FlagKind.VANISHED,
-                    f"{tag_key} {line.key!r} vanished: no spend in {week.label()}, {_money(line.previous_week)} "
+                    f"{tag_key} {line.key!r} vanished: no spend in {week.label()}, {money(line.previous_week)} "
                     f"the week before.",
                     ("Expected if the project stopped; otherwise check its profiles' tags.",),
                     subject=line.key,

@@ -66,8 +66,9 @@ def percent_text(percent: Decimal | None, *, current: Decimal = ZERO, places: st
 def compact_money(amount: Decimal) -> str:
     """Trend cells: cents below $100, whole dollars above, to keep eight weeks on one line."""
     if abs(amount) < 100:
-        return f"${cents(amount):,.2f}"
-    return f"${amount.quantize(Decimal(1), rounding=ROUND_HALF_UP):,}"
+        return money(amount)
+    whole = amount.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return f"{'-' if whole < 0 else ''}${abs(whole):,}"
 
 
 def sparkline(values: Sequence[Decimal]) -> str:
