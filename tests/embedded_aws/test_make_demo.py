@@ -3,6 +3,7 @@ everything; the packaging metadata gives no warnings (PEP 639 licence, moto's re
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -38,7 +39,7 @@ def test_make_demo_installs_neither_checkov_nor_the_test_tools() -> None:
     assert "'.[dev]'" not in plan
     assert "pip install --quiet -e '.[demo]'" in plan
     assert "aws-sam-cli==" in plan
-    assert plan.rstrip().endswith("-m embedded_aws.demo")
+    assert plan.rstrip().endswith("-m programs.demo")
 
 
 @needs_make
@@ -92,5 +93,8 @@ def test_the_dev_extra_is_the_demo_extra_plus_the_test_tools() -> None:
 
 
 def test_the_embedded_aws_is_installed_with_its_console_script() -> None:
-    assert "embedded_aws" in PYPROJECT["tool"]["setuptools"]["packages"]
+    find = PYPROJECT["tool"]["setuptools"]["packages"]["find"]
+    assert "." in find["where"]
+    for package in ("embedded_aws", "stack_harness", "programs"):
+        assert any(fnmatch.fnmatchcase(package, pattern) for pattern in find["include"]), package
     assert PYPROJECT["project"]["scripts"]["embedded-aws"] == "embedded_aws.server:entry_point"

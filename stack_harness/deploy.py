@@ -43,7 +43,7 @@ from botocore.exceptions import ClientError
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from bedrock_governance.events import clock_set_to
-from embedded_aws.lambda_context import (
+from stack_harness.invoke import (
     RESERVED_ENVIRONMENT_KEYS,
     LambdaContext,
     fresh_handler,
@@ -1602,7 +1602,7 @@ class _Deployment:
         if getter is None or name not in self.physical:
             raise StackError(
                 f"Fn::GetAtt {name}.{attribute} ({resource['Type']}): the harness cannot read this attribute; "
-                "add it to _ATTRIBUTES in embedded_aws/stack.py"
+                "add it to _ATTRIBUTES in stack_harness/deploy.py"
             )
         return getter(self.aws, self.physical[name])
 

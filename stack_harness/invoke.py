@@ -1,6 +1,6 @@
 """The in-process stand-in for the Lambda Python runtime.
 
-:mod:`embedded_aws.stack` runs a function's handler in this process, because moto cannot run Lambda
+:mod:`stack_harness` runs a function's handler in this process, because moto cannot run Lambda
 containers. This module supplies what the runtime would: the context object, the environment the
 runtime sets, a fresh import of the handler module and the JSON round trip of the response.
 """
