@@ -49,6 +49,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 
+from bedrock_governance.notify import table
+
 if TYPE_CHECKING:
     from embedded_aws.seed import Estate
 
@@ -1015,17 +1017,6 @@ _COLUMNS: Final = (
 )
 
 
-def _format_rows(headers: Sequence[tuple[str, str]], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, (h, _) in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            f"{cell:{align}{width}}" for cell, (_, align), width in zip(cells, headers, widths, strict=True)
-        ).rstrip()
-
-    return [line([h for h, _ in headers]), line(["-" * w for w in widths]), *(line(r) for r in rows)]
-
-
 def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}x" if value >= 10 else f"{value:.1f}x"
 
@@ -1070,7 +1061,8 @@ def render(document: Mapping[str, Any]) -> str:
                     _ratio(compared.get("time_ratio")) if compared else "-",
                 ]
             )
-    out += _format_rows(_COLUMNS, rows)
+    right_aligned = frozenset(index for index, (_, align) in enumerate(_COLUMNS) if align == ">")
+    out += table([name for name, _ in _COLUMNS], rows, right_align=right_aligned).splitlines()
     out += [
         "",
         "Calls: every API call of one scheduled run (first run on a fresh estate), counted from botocore events; "
