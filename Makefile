@@ -93,14 +93,14 @@ unit: $(BIN)/.installed ## Only the fast tests
 
 # Only what the demo needs: no test tools, no checkov (that is for `make test`'s security scan).
 demo: demo-notice $(BIN)/.demo-installed $(SAM_VENV)/.installed build ## Run the application on the embedded AWS (no account needed)
-	$(BIN)/python -m embedded_aws.demo
+	$(BIN)/python -m programs.demo
 
 demo-notice:
 	@$(MAKE) --no-print-directory --question $(BIN)/.demo-installed $(SAM_VENV)/.installed 2>/dev/null || \
 	echo "First run: one-time set-up of $(FIRST_SETUP) (project venv, SAM CLI, sam build); later runs skip most of it."
 
 bench: setup build ## API calls, wall time and peak memory as the estate grows
-	$(BIN)/python -m embedded_aws.bench
+	$(BIN)/python -m programs.bench
 
 clean: ## Remove build output and virtual environments
 	rm -rf .aws-sam $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache

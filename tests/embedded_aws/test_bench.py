@@ -14,9 +14,10 @@ import boto3
 import pytest
 from moto.cloudwatch.models import cloudwatch_backends
 
-from embedded_aws import bench, embedded_aws
-from embedded_aws.bench import ONE_REGION, THREE_REGIONS, BenchSettings, render, run_benchmark, write_usage
+from embedded_aws import embedded_aws
 from embedded_aws.seed import ACCOUNT_ID, Estate, EstateSpec, Usage, seed_estate
+from programs import bench
+from programs.bench import ONE_REGION, THREE_REGIONS, BenchSettings, render, run_benchmark, write_usage
 
 pytestmark = pytest.mark.deployment
 

@@ -39,7 +39,7 @@ def test_make_demo_installs_neither_checkov_nor_the_test_tools() -> None:
     assert "'.[dev]'" not in plan
     assert "pip install --quiet -e '.[demo]'" in plan
     assert "aws-sam-cli==" in plan
-    assert plan.rstrip().endswith("-m embedded_aws.demo")
+    assert plan.rstrip().endswith("-m programs.demo")
 
 
 @needs_make
@@ -93,8 +93,10 @@ def test_the_dev_extra_is_the_demo_extra_plus_the_test_tools() -> None:
 
 
 def test_the_embedded_aws_is_installed_with_its_console_script() -> None:
-    # Packages are found, not listed: the install's find must return embedded_aws from the project root.
+    # Packages are found, not listed: the install's find must return them from the project root.
     find = PYPROJECT["tool"]["setuptools"]["packages"]["find"]
     assert "." in find["where"]
-    assert "embedded_aws" in setuptools.find_packages(where=str(ROOT), include=find["include"])
+    found = setuptools.find_packages(where=str(ROOT), include=find["include"])
+    for package in ("embedded_aws", "stack_harness", "programs"):
+        assert package in found, package
     assert PYPROJECT["project"]["scripts"]["embedded-aws"] == "embedded_aws.server:entry_point"

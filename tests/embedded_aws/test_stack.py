@@ -18,7 +18,7 @@ import pytest
 
 from embedded_aws import embedded_aws
 from embedded_aws.server import start_server
-from embedded_aws.stack import (
+from stack_harness import (
     BuildError,
     DeployedStack,
     LayerNotDeclaredError,
@@ -251,7 +251,7 @@ def test_role_policies_are_the_declared_statements(stack: DeployedStack) -> None
 def test_resources_moto_cannot_create_are_created_through_the_apis_and_reported(
     aws: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="embedded_aws.stack"):
+    with caplog.at_level(logging.INFO, logger="stack_harness"):
         stack = deploy_stack(TEMPLATE, stack_name="fixture", parameters={})
 
     unsupported = {resource.logical_id: resource for resource in stack.unsupported_resources}

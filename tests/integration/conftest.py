@@ -12,7 +12,7 @@ from embedded_aws import embedded_aws
 from embedded_aws.calls import ApiCalls, count_api_calls
 
 if TYPE_CHECKING:
-    from embedded_aws.stack import DeployedStack
+    from stack_harness import DeployedStack
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -32,7 +32,7 @@ def aws() -> Iterator[None]:
 def deploy(aws: None) -> Callable[..., DeployedStack]:
     """Deploy the stack with the given parameter overrides (strings, as CloudFormation takes them)."""
 
-    from embedded_aws.stack import default_build_dir, deploy_stack  # noqa: PLC0415 - only deployment tests need it
+    from stack_harness import default_build_dir, deploy_stack  # noqa: PLC0415 - only deployment tests need it
 
     def _deploy(**parameters: str) -> DeployedStack:
         # The code that runs is the code `sam build` packaged, checked against the source tree.

@@ -26,7 +26,7 @@ from embedded_aws.hooks import add_client_hook, remove_client_hook
 from embedded_aws.inbox import SentMessage, sent_messages
 
 if TYPE_CHECKING:
-    from embedded_aws.stack import DeployedStack
+    from stack_harness import DeployedStack
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 TEMPLATE: Final = ROOT / "template.yaml"
@@ -57,7 +57,7 @@ SERVICES_BY_FUNCTION: Final = {
 
 def deploy(stack_name: str = "bedrock-governance", region: str = REGION, **parameters: str) -> DeployedStack:
     """The stack, deployed into the embedded AWS that is active (a test's own ``embedded_aws()``)."""
-    from embedded_aws.stack import default_build_dir, deploy_stack  # noqa: PLC0415 - deployment tests only
+    from stack_harness import default_build_dir, deploy_stack  # noqa: PLC0415 - deployment tests only
 
     return deploy_stack(
         TEMPLATE,

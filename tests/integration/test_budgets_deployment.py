@@ -18,7 +18,7 @@ from embedded_aws.costexplorer import CostRow, seed_ledger, set_cost_allocation_
 from embedded_aws.inbox import sent_messages
 
 if TYPE_CHECKING:
-    from embedded_aws.stack import DeployedStack
+    from stack_harness import DeployedStack
 
 ACCOUNT = "123456789012"
 REGIONS = "us-east-1,eu-central-1"

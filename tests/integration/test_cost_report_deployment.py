@@ -29,7 +29,7 @@ from embedded_aws.faults import Fault, inject_faults
 from embedded_aws.inbox import SentMessage, sent_messages
 
 if TYPE_CHECKING:
-    from embedded_aws.stack import DeployedStack
+    from stack_harness import DeployedStack
 
 ACCOUNT = "123456789012"
 # Monday 23 Nov 2026, 08:00 in Berlin (07:00 UTC): the report covers Monday 16 to Sunday 22 Nov.

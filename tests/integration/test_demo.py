@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from embedded_aws import demo
+from programs import demo
 
 pytestmark = pytest.mark.deployment
 

@@ -23,7 +23,7 @@ from embedded_aws.seed import ALLOWED_TAG_VALUES, Compliance, EstateSpec, Usage,
 from tests.integration.support import REGIONS, alerts, log_records, run, tags_of
 
 if TYPE_CHECKING:
-    from embedded_aws.stack import DeployedStack
+    from stack_harness import DeployedStack
 
 pytestmark = pytest.mark.deployment
 

@@ -34,7 +34,7 @@ from tests.integration.support import (
 )
 
 if TYPE_CHECKING:
-    from embedded_aws.stack import DeployedStack
+    from stack_harness import DeployedStack
 
 pytestmark = pytest.mark.deployment
 

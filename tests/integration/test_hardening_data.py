@@ -24,7 +24,7 @@ from embedded_aws.bedrock import backend_for, set_profile_created_at
 from tests.integration.support import ACCOUNT, REGION, alerts, create_profile, run, tags_of
 
 if TYPE_CHECKING:
-    from embedded_aws.stack import DeployedStack
+    from stack_harness import DeployedStack
 
 pytestmark = pytest.mark.deployment
 

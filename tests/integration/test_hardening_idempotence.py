@@ -25,7 +25,7 @@ from embedded_aws.seed import ALLOWED_TAG_VALUES, EstateSpec, Usage, seed_estate
 from tests.integration.support import REGIONS, run
 
 if TYPE_CHECKING:
-    from embedded_aws.stack import DeployedStack
+    from stack_harness import DeployedStack
 
 pytestmark = pytest.mark.deployment
 

@@ -20,7 +20,7 @@ from bedrock_governance.core.models import IDLE_SINCE_TAG
 from embedded_aws.calls import ApiCalls
 from embedded_aws.costexplorer import set_cost_allocation_tags
 from embedded_aws.seed import ALLOWED_TAG_VALUES, EstateSpec, Usage, seed_estate
-from embedded_aws.stack import StackError, deploy_stack
+from stack_harness import StackError, deploy_stack
 from tests.integration.support import (
     ACCOUNT,
     FUNCTIONS,
@@ -32,7 +32,7 @@ from tests.integration.support import (
 )
 
 if TYPE_CHECKING:
-    from embedded_aws.stack import DeployedStack
+    from stack_harness import DeployedStack
 
 pytestmark = pytest.mark.deployment
 

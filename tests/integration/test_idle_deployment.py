@@ -23,11 +23,11 @@ from bedrock_governance.idle.records import DeletionRecord
 from bedrock_governance.profiles import restore_profile
 from embedded_aws.bedrock import set_profile_created_at
 from embedded_aws.inbox import SentMessage, sent_messages
-from embedded_aws.stack import deploy_stack
+from stack_harness import deploy_stack
 from tests.embedded_aws.strict_cloudwatch import strict_cloudwatch
 
 if TYPE_CHECKING:
-    from embedded_aws.stack import DeployedStack
+    from stack_harness import DeployedStack
 
 pytestmark = pytest.mark.deployment
 

@@ -23,7 +23,7 @@ from embedded_aws.calls import count_api_calls
 from tests.integration.support import ACCOUNT, REGION, alerts, before_call, create_profile, exists, run, tags_of
 
 if TYPE_CHECKING:
-    from embedded_aws.stack import DeployedStack
+    from stack_harness import DeployedStack
 
 pytestmark = pytest.mark.deployment
 

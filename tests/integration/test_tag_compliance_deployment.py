@@ -15,7 +15,7 @@ from embedded_aws.inbox import sent_messages
 from embedded_aws.seed import ALLOWED_TAG_VALUES, Compliance, EstateSpec, seed_estate
 
 if TYPE_CHECKING:
-    from embedded_aws.stack import DeployedStack
+    from stack_harness import DeployedStack
 
 REGIONS = "us-east-1,eu-central-1,ap-southeast-2"
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """`make bench`: API calls, time and memory of each function as the estate grows.
 
-    python -m embedded_aws.bench [--sizes 100,1000,5000] [--regions 1,3] [--output PATH]
+    python -m programs.bench [--sizes 100,1000,5000] [--regions 1,3] [--output PATH]
 
 The embedded AWS runs as a local HTTP server in this process; the real template is deployed to it
 (as ``make demo`` does) and an estate is seeded with :func:`embedded_aws.seed.seed_estate`, its
@@ -48,6 +48,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
+
+from bedrock_governance.core.notify import table
 
 if TYPE_CHECKING:
     from embedded_aws.seed import Estate
@@ -240,7 +242,7 @@ class NaiveRun:
 
 
 def run_handler(run: HandlerRun, *, isolated: bool) -> RunMeasurement:
-    from embedded_aws.lambda_context import (  # noqa: PLC0415 - the measured process imports it late
+    from stack_harness.invoke import (  # noqa: PLC0415 - the measured process imports it late
         LambdaContext,
         fresh_handler,
         lambda_environment,
@@ -353,7 +355,7 @@ def run_isolated(kind: str, spec: HandlerRun | NaiveRun, endpoint_url: str) -> R
         spec_path, result_path = Path(scratch, "spec.json"), Path(scratch, "result.json")
         spec_path.write_text(json.dumps(asdict(spec)))
         completed = subprocess.run(
-            [sys.executable, "-m", "embedded_aws.bench", "--child", kind, str(spec_path), str(result_path)],
+            [sys.executable, "-m", "programs.bench", "--child", kind, str(spec_path), str(result_path)],
             cwd=ROOT,
             env=_child_environment(endpoint_url),
             stdout=subprocess.DEVNULL,
@@ -483,7 +485,7 @@ class Bench:
 
     def _deploy(self, regions: Sequence[str]) -> Any:
         from embedded_aws.seed import ALLOWED_TAG_VALUES  # noqa: PLC0415
-        from embedded_aws.stack import deploy_stack  # noqa: PLC0415
+        from stack_harness import deploy_stack  # noqa: PLC0415
 
         boto3.client("s3", region_name=HOME_REGION).create_bucket(Bucket=REPORT_BUCKET)
         parameters = {
@@ -841,7 +843,7 @@ def _fake_credentials() -> Iterator[None]:
 
 def _quiet_logs() -> None:
     # The server logs every request and the harness every resource moto cannot create.
-    for name in ("werkzeug", "embedded_aws.stack", "samtranslator"):
+    for name in ("werkzeug", "stack_harness", "samtranslator"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
@@ -1015,17 +1017,6 @@ _COLUMNS: Final = (
 )
 
 
-def _format_rows(headers: Sequence[tuple[str, str]], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, (h, _) in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            f"{cell:{align}{width}}" for cell, (_, align), width in zip(cells, headers, widths, strict=True)
-        ).rstrip()
-
-    return [line([h for h, _ in headers]), line(["-" * w for w in widths]), *(line(r) for r in rows)]
-
-
 def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}x" if value >= 10 else f"{value:.1f}x"
 
@@ -1070,7 +1061,8 @@ def render(document: Mapping[str, Any]) -> str:
                     _ratio(compared.get("time_ratio")) if compared else "-",
                 ]
             )
-    out += _format_rows(_COLUMNS, rows)
+    right_aligned = frozenset(index for index, (_, align) in enumerate(_COLUMNS) if align == ">")
+    out += table([name for name, _ in _COLUMNS], rows, right_align=right_aligned).splitlines()
     out += [
         "",
         "Calls: every API call of one scheduled run (first run on a fresh estate), counted from botocore events; "
@@ -1116,7 +1108,7 @@ def render(document: Mapping[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m embedded_aws.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m programs.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="profiles per region")
     parser.add_argument("--regions", default="1,3", help="region counts to run (1 and/or 3)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON")

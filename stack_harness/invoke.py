@@ -1,14 +1,16 @@
-"""The in-process stand-in for the Lambda Python runtime.
+"""Handler invocation: the in-process stand-in for the Lambda Python runtime.
 
-:mod:`embedded_aws.stack` runs a function's handler in this process, because moto cannot run Lambda
-containers. This module supplies what the runtime would: the context object, the environment the
-runtime sets, a fresh import of the handler module and the JSON round trip of the response.
+The harness runs a function's handler in this process, because moto cannot run Lambda containers.
+This module supplies what the runtime would: the context object, the environment the runtime sets,
+a fresh import of the handler module, the JSON round trip of the response, and the values
+EventBridge Scheduler puts into an event's ``<aws.scheduler.*>`` placeholders.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import re
 import secrets
@@ -18,11 +20,15 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import count
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+
+from bedrock_governance.core.events import clock_set_to
+
+log = logging.getLogger(__name__)
 
 # Lambda refuses a function whose Environment sets any of these: the runtime owns them.
 RESERVED_ENVIRONMENT_KEYS = frozenset(
@@ -73,9 +79,33 @@ _PASSTHROUGH_NAMES = frozenset(
     }
 )
 
+_SCHEDULER_PLACEHOLDER: Final = re.compile(
+    r"<aws\.scheduler\.(schedule-arn|scheduled-time|execution-id|attempt-number)>"
+)
+
 # os.environ and sys.path are process-wide: one invocation at a time.
 _runtime_lock = threading.RLock()
 _module_numbers = count(1)
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """A function as the expanded template declares it (moto ignores Architectures, among others)."""
+
+    logical_id: str
+    function_name: str
+    function_arn: str
+    handler: str
+    runtime: str
+    timeout: int
+    memory_size: int
+    role_arn: str
+    architectures: tuple[str, ...]
+    # Layer version ARNs, in order.
+    layers: tuple[str, ...]
+    log_group: str
+    # The directory whose contents ship as the function's code: the build output, or the source.
+    code_dir: Path
 
 
 @dataclass(frozen=True)
@@ -224,3 +254,63 @@ def marshal_response(result: object) -> Any:
         return json.loads(json.dumps(result, default=_json_default))
     except (TypeError, ValueError) as error:
         raise TypeError(f"Unable to marshal response: {error}") from error
+
+
+def fill_scheduler_placeholders(payload: Any, moment: datetime, *, schedule_arn: Callable[[], str]) -> Any:
+    """The event with Scheduler's ``<aws.scheduler.*>`` placeholders filled in for an invocation at ``moment``."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "scheduled-time":
+            return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if name == "execution-id":
+            return secrets.token_hex(8)
+        if name == "attempt-number":
+            return "1"
+        return schedule_arn()
+
+    def fill(item: Any) -> Any:
+        if isinstance(item, str):
+            return _SCHEDULER_PLACEHOLDER.sub(value, item)
+        if isinstance(item, list):
+            return [fill(element) for element in item]
+        if isinstance(item, dict):
+            return {key: fill(element) for key, element in item.items()}
+        return item
+
+    return fill(payload)
+
+
+def invoke_handler(
+    config: FunctionConfig,
+    payload: Any,
+    *,
+    variables: Mapping[str, str],
+    moment: datetime,
+    layer_paths: Sequence[Path],
+) -> Any:
+    """Run the function's handler once with ``variables`` as its whole environment and ``moment``
+    as its clock, and return its response as the caller would receive it. Exceptions propagate."""
+    with (
+        lambda_environment(variables),
+        # The simulated timeline's moment is the handler's real clock too, as it would be in AWS.
+        clock_set_to(moment),
+        fresh_handler(config.code_dir, config.handler, layer_paths) as handler,
+    ):
+        started = time.monotonic()
+        context = LambdaContext(
+            function_name=config.function_name,
+            function_version="$LATEST",
+            invoked_function_arn=config.function_arn,
+            memory_limit_in_mb=str(config.memory_size),
+            aws_request_id=new_request_id(),
+            log_group_name=config.log_group,
+            log_stream_name=variables["AWS_LAMBDA_LOG_STREAM_NAME"],
+            deadline_monotonic=started + config.timeout,
+        )
+        result = handler(payload, context)
+    elapsed = time.monotonic() - started
+    if elapsed > config.timeout:
+        # Not enforced: the embedded AWS is slower or faster than the real one.
+        log.warning("%s ran %.1f s, beyond its Timeout of %d s", config.logical_id, elapsed, config.timeout)
+    return marshal_response(result)

@@ -41,7 +41,7 @@ from embedded_aws.seed import (
     put_usage,
     seed_estate,
 )
-from embedded_aws.stack import DeployedStack, default_build_dir, deploy_stack
+from stack_harness import DeployedStack, default_build_dir, deploy_stack
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 TEMPLATE: Final = ROOT / "template.yaml"
