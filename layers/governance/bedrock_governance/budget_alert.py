@@ -22,6 +22,7 @@ from bedrock_governance.budget_policy import (
     Orphan,
     Subscriber,
 )
+from bedrock_governance.events import as_utc
 from bedrock_governance.models import RegionFailure
 from bedrock_governance.notify import Notification
 from bedrock_governance.text import shell_word, visible_text
@@ -271,7 +272,7 @@ def render(
     subscribers = ", ".join(visible_text(s.describe()) for s in facts.subscribers)
     lines = [
         heading,
-        f"{facts.now:%a %d %b %Y %H:%M} UTC",
+        f"{as_utc(facts.now):%a %d %b %Y %H:%M} UTC",
         RULE,
         f"{_plural(total_projects, 'project')}: {on_profiles} found on application profiles in "
         f"{_plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}), "

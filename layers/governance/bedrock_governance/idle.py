@@ -23,6 +23,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
+from bedrock_governance.events import as_utc
 from bedrock_governance.models import IDLE_SINCE_TAG, KEEP_TAG, InferenceProfile
 
 # How far back usage is read. Costs nothing extra (GetMetricData is priced per metric, not per
@@ -121,8 +122,9 @@ class IdleDecision:
     def last_use_text(self) -> str:
         """The last use as a person reads it; usage is known to the day."""
         if self.last_used is not None:
-            until = self.last_used + timedelta(days=1)
-            return f"between {self.last_used:%Y-%m-%d %H:%M} and {until:%Y-%m-%d %H:%M} UTC"
+            since = as_utc(self.last_used)
+            until = since + timedelta(days=1)
+            return f"between {since:%Y-%m-%d %H:%M} and {until:%Y-%m-%d %H:%M} UTC"
         if self.usage_since is None:
             return "unknown"
         if self.profile.created_at >= self.usage_since:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from bedrock_governance.events import as_utc
 from bedrock_governance.idle import BreakerTrip, IdleAction, IdleOutcome, IdleSettings, OutcomeStatus
 from bedrock_governance.models import KEEP_TAG, RegionFailure
 from bedrock_governance.notify import Notification
@@ -215,7 +216,7 @@ def render(facts: IdleRunFacts, limit: int) -> Notification:
         ]
     lines += [
         "Bedrock idle application inference profiles",
-        f"{facts.now:%a %d %b %Y %H:%M} UTC",
+        f"{as_utc(facts.now):%a %d %b %Y %H:%M} UTC",
         RULE,
         f"Checked {_plural(facts.checked, 'application inference profile')} in "
         f"{_plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}).",

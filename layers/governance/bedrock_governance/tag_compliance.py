@@ -14,6 +14,7 @@ from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.s3 import JsonStore, UnreadableObject
 from bedrock_governance.aws.sns import SnsPublisher
 from bedrock_governance.config import TagComplianceConfig
+from bedrock_governance.events import as_utc
 from bedrock_governance.inventory import region_inventory, sweep_regions
 from bedrock_governance.models import InferenceProfile, RegionFailure
 from bedrock_governance.notify import Notification, fit
@@ -136,7 +137,7 @@ class TagComplianceJob:
             notification = render(facts, decision, count)
             if not notification.fits():
                 if self._store:
-                    key = f"{REPORT_PREFIX}{now:%Y-%m-%dT%H%M%SZ}.json"
+                    key = f"{REPORT_PREFIX}{as_utc(now):%Y-%m-%dT%H%M%SZ}.json"
                     report_uri = self._store.put(key, full_report(facts, decision))
                 notification = fit(lambda limit: render(facts, decision, limit, report_uri), count)
             # The findings are in the logs whatever happens to the publish below.
