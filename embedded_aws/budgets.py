@@ -236,7 +236,8 @@ def _store_for(backend: BudgetsBackend) -> _Store:
         # Attached lazily: moto's reset() replaces the backend's __dict__, which drops it.
         store = _Store()
         setattr(backend, _STATE_ATTRIBUTE, store)
-    assert isinstance(store, _Store)
+    if not isinstance(store, _Store):
+        raise TypeError(f"the budgets backend holds a {type(store).__name__} where the embedded store belongs")
     return store
 
 

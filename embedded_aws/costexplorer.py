@@ -270,7 +270,8 @@ def _ledger_for(backend: CostExplorerBackend) -> _Ledger:
         # Attached lazily: moto's reset() replaces the backend's __dict__, which drops it.
         ledger = _Ledger(account_id=backend.account_id)
         setattr(backend, _STATE_ATTRIBUTE, ledger)
-    assert isinstance(ledger, _Ledger)
+    if not isinstance(ledger, _Ledger):
+        raise TypeError(f"the Cost Explorer backend holds a {type(ledger).__name__} where the ledger belongs")
     return ledger
 
 
