@@ -113,6 +113,13 @@ class TooManyTagsException(ServiceException):
         self.resourceName = resource_name
 
 
+def _checked_string(value: object, where: str) -> str:
+    """``value``, which a :class:`_Constraints` check has already required to be a string."""
+    if not isinstance(value, str):
+        raise ValidationException(f"Value at '{where}' failed to satisfy constraint: Member must be a string")
+    return value
+
+
 class _Constraints:
     """Collects constraint violations, reported together as AWS's front end does."""
 
@@ -375,9 +382,9 @@ class EmbeddedBedrockBackend(bedrock_models.BedrockBackend, TaggableResourcesMix
             check.string("modelSource.copyFrom", copy_from, min_len=1, max_len=2048, pattern=SOURCE_ARN_PATTERN)
         pairs = _validate_tags(check, tags if tags is not None else [])
         check.raise_if_any()
-        # Both were checked above; the asserts tell the type checker.
-        assert isinstance(name, str)
-        assert isinstance(copy_from, str)
+        # Both were checked above; this tells the type checker (and fails loudly should that change).
+        name = _checked_string(name, "inferenceProfileName")
+        copy_from = _checked_string(copy_from, "modelSource.copyFrom")
         fingerprint = json.dumps([name, description, copy_from, sorted(pairs)])
 
         with self._profiles_lock:
@@ -430,7 +437,7 @@ class EmbeddedBedrockBackend(bedrock_models.BedrockBackend, TaggableResourcesMix
         check = _Constraints()
         check.string("inferenceProfileIdentifier", identifier, min_len=1, max_len=2048, pattern=IDENTIFIER_PATTERN)
         check.raise_if_any()
-        assert isinstance(identifier, str)
+        identifier = _checked_string(identifier, "inferenceProfileIdentifier")
         not_found = ResourceNotFoundException(f"Inference profile {identifier} not found.")
         if identifier.startswith("arn:"):
             parsed = _parse_arn(identifier)
@@ -457,7 +464,8 @@ class EmbeddedBedrockBackend(bedrock_models.BedrockBackend, TaggableResourcesMix
         resolved = self._resolve_profile(identifier)
         if resolved.application is not None:
             return resolved.application.summary()
-        assert resolved.system is not None
+        if resolved.system is None:  # _resolve_profile returns one of the two or raises
+            raise ResourceNotFoundException(f"Inference profile {identifier} not found.")
         return _system_summary(resolved.system, self.region_name, self.account_id)
 
     def list_inference_profiles(
@@ -557,7 +565,7 @@ class EmbeddedBedrockBackend(bedrock_models.BedrockBackend, TaggableResourcesMix
         check = _Constraints()
         check.string("modelIdentifier", identifier, min_len=1, max_len=2048, pattern=MODEL_IDENTIFIER_PATTERN)
         check.raise_if_any()
-        assert isinstance(identifier, str)
+        identifier = _checked_string(identifier, "modelIdentifier")
         model_id, region = identifier, self.region_name
         parsed = _parse_arn(identifier) if identifier.startswith("arn:") else None
         if parsed is not None:
@@ -668,7 +676,8 @@ class EmbeddedBedrockBackend(bedrock_models.BedrockBackend, TaggableResourcesMix
 
 def _backend(response: BedrockResponse) -> EmbeddedBedrockBackend:
     backend = response.bedrock_backend
-    assert isinstance(backend, EmbeddedBedrockBackend), "embedded_aws.bedrock.install() was not called"
+    if not isinstance(backend, EmbeddedBedrockBackend):
+        raise RuntimeError("embedded_aws.bedrock.install() was not called")
     return backend
 
 
@@ -787,7 +796,8 @@ def backend_for(account_id: str, region: str) -> EmbeddedBedrockBackend:
     """The extended Bedrock backend of one account and region (the same one HTTP requests use)."""
     install()
     backend = bedrock_models.bedrock_backends[account_id][region]
-    assert isinstance(backend, EmbeddedBedrockBackend)
+    if not isinstance(backend, EmbeddedBedrockBackend):
+        raise RuntimeError(f"the Bedrock backend of {account_id}/{region} is moto's own, not the embedded one")
     return backend
 
 

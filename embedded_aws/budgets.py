@@ -6,7 +6,7 @@ delete. Since nearly every operation needed a fix, this extension answers all bu
 itself, keeping its state on moto's budgets backend of the calling account (so ``mock_aws`` and
 ``/moto-api/reset`` clear it, and a ``ThreadedMotoServer`` in the same process shares it).
 
-Behaviour taken from AWS (see shared/AWS-FACTS.md and the README):
+Behaviour taken from AWS (see docs/aws-behaviour.md):
 
 * ``BudgetLimit.Amount`` comes back normalised the way AWS renders it: ``"100"`` is described as
   ``"100.0"``, ``"12.50"`` as ``"12.5"``. Compare amounts as decimals, never as strings.
@@ -236,7 +236,8 @@ def _store_for(backend: BudgetsBackend) -> _Store:
         # Attached lazily: moto's reset() replaces the backend's __dict__, which drops it.
         store = _Store()
         setattr(backend, _STATE_ATTRIBUTE, store)
-    assert isinstance(store, _Store)
+    if not isinstance(store, _Store):
+        raise TypeError(f"the budgets backend holds a {type(store).__name__} where the embedded store belongs")
     return store
 
 
@@ -624,7 +625,7 @@ def _ledger_tag_key(legacy_key: str) -> str:
     Legacy filters spell a user-defined key ``user:Project``; Cost Explorer (``Tags`` filters,
     ``ListCostAllocationTags``) spells it ``Project``. A Budgets ``FilterExpression`` ``Tags`` key is
     taken to be the cost allocation tag key as Cost Explorer spells it (``Project``), so it passes
-    through unchanged; AWS does not document this (unverified, see AWS-FACTS), and a
+    through unchanged; AWS does not document this (unverified, see docs/aws-behaviour.md), and a
     ``FilterExpression`` key ``user:Project`` therefore names another, unknown tag and counts
     nothing, exactly as in a Cost Explorer filter. Change the convention here if AWS proves
     otherwise.

@@ -10,7 +10,7 @@ State lives on moto's Cost Explorer backend of the account (one per account and 
 ``ThreadedMotoServer`` in the same process sees what a test seeded. Seed *inside* the
 ``embedded_aws()`` context: starting the mock resets every backend.
 
-Behaviour taken from AWS (see shared/AWS-FACTS.md and the README):
+Behaviour taken from AWS (see docs/aws-behaviour.md):
 
 * ``End`` is exclusive; MONTHLY buckets are calendar months clipped to the period.
 * Tags only count while their key is an *active* cost allocation tag. Keys activated through
@@ -270,7 +270,8 @@ def _ledger_for(backend: CostExplorerBackend) -> _Ledger:
         # Attached lazily: moto's reset() replaces the backend's __dict__, which drops it.
         ledger = _Ledger(account_id=backend.account_id)
         setattr(backend, _STATE_ATTRIBUTE, ledger)
-    assert isinstance(ledger, _Ledger)
+    if not isinstance(ledger, _Ledger):
+        raise TypeError(f"the Cost Explorer backend holds a {type(ledger).__name__} where the ledger belongs")
     return ledger
 
 

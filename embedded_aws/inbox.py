@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
+
+
+def delivered_body(bodies: Mapping[str, Any], protocol: str) -> str:
+    """The body a ``protocol`` subscriber gets from a ``MessageStructure="json"`` message.
+
+    As AWS (and moto's delivery) does it: the protocol's own key, else ``default``. That holds for
+    ``email-json``, ``http`` and ``https`` too, which have no special fallback of their own.
+    """
+    return str(bodies.get(protocol) or bodies["default"])
 
 
 @dataclass(frozen=True)
@@ -18,6 +29,20 @@ class SentMessage:
     """The body e-mail subscribers get."""
     document: dict[str, Any] | None
     """The JSON body SQS, Lambda and HTTPS subscribers get, when the message has one."""
+    bodies: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """The per-protocol bodies as published (empty for a message without ``MessageStructure``)."""
+
+    def body_for(self, protocol: str) -> str:
+        """The body a subscriber over ``protocol`` (``email``, ``email-json``, ``sqs``, ...) gets."""
+        return delivered_body(self.bodies, protocol) if self.bodies else self.text
+
+
+def _json_document(body: str) -> dict[str, Any] | None:
+    try:
+        document = json.loads(body)
+    except json.JSONDecodeError:
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def sent_messages(topic_arn: str, account_id: str = DEFAULT_ACCOUNT_ID) -> list[SentMessage]:
@@ -31,9 +56,9 @@ def sent_messages(topic_arn: str, account_id: str = DEFAULT_ACCOUNT_ID) -> list[
         except json.JSONDecodeError:
             bodies = None
         if isinstance(bodies, dict) and "default" in bodies:
-            text = str(bodies.get("email", bodies["default"]))
-            document = json.loads(bodies["sqs"]) if "sqs" in bodies else None
+            text = delivered_body(bodies, "email")
+            document = _json_document(delivered_body(bodies, "sqs"))
+            messages.append(SentMessage(message_id, subject, text, document, MappingProxyType(dict(bodies))))
         else:
-            text, document = body, None
-        messages.append(SentMessage(message_id, subject, text, document))
+            messages.append(SentMessage(message_id, subject, body, None))
     return messages

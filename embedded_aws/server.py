@@ -33,12 +33,16 @@ from typing import Final, NoReturn, Self
 import boto3
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from embedded_aws.credentials import FAKE_CREDENTIALS as CREDENTIALS
 from embedded_aws.extensions import install
 from embedded_aws.indexed_cloudwatch import indexed_cloudwatch
 from embedded_aws.seed import DEMO_PROFILES, demo_spec, seed_estate
 
 HOME_REGION: Final = "us-east-1"
-FAKE_CREDENTIALS = f"AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={HOME_REGION}"
+# The exports a person copies to point the AWS CLI or the command line at the server.
+FAKE_CREDENTIALS = " ".join(
+    f"{name}={value}" for name, value in {**CREDENTIALS, "AWS_DEFAULT_REGION": HOME_REGION}.items()
+)
 # What --seed demo creates besides the estate, for the examples that publish or delete.
 SEEDED_TOPIC_NAME: Final = "bedrock-governance-alerts"
 SEEDED_RECORDS_BUCKET: Final = "bedrock-governance-records"
@@ -145,8 +149,8 @@ def seed_demo(server: EmbeddedServer, *, now: datetime | None = None, say: Calla
     spec = demo_spec(now or today)
     # Explicit fake credentials and endpoint: nothing from the caller's AWS set-up is used.
     session = boto3.session.Session(
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - fake
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         region_name=HOME_REGION,
     )
     estate = seed_estate(spec, session=session, endpoint_url=server.endpoint_url, progress=say)

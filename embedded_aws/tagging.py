@@ -62,7 +62,8 @@ def _get_resources(self: ResourceGroupsTaggingAPIResponse) -> ActionResult:
     arns = self._get_param("ResourceARNList")
     if not _is_given(arns):
         result = _originals["get_resources"](self)
-        assert isinstance(result, ActionResult)
+        if not isinstance(result, ActionResult):
+            raise TypeError(f"moto's GetResources answered with a {type(result).__name__}, not an ActionResult")
         body = result.result
         if isinstance(body, dict) and body.get("PaginationToken") is None:
             body["PaginationToken"] = ""

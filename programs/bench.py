@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 
 from bedrock_governance.core.notify import table
+from embedded_aws import credentials
 
 if TYPE_CHECKING:
     from embedded_aws.seed import Estate
@@ -101,7 +102,7 @@ METRIC_OPERATIONS: Final = frozenset({("cloudwatch", "GetMetricData"), ("cloudwa
 NAIVE_USAGE_DAYS: Final = 30
 # CloudWatch usage is seeded for the whole window the idle sweep reads (idle.USAGE_HISTORY_DAYS).
 USAGE_DAYS: Final = 180
-FAKE_CREDENTIALS: Final = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+FAKE_CREDENTIALS: Final = credentials.FAKE_CREDENTIALS
 
 
 def say(message: str) -> None:

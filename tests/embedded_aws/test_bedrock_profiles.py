@@ -1,4 +1,4 @@
-"""The embedded Bedrock inference-profile API, checked against AWS-FACTS.md through real boto3 clients."""
+"""The embedded Bedrock inference-profile API, checked against docs/aws-behaviour.md through real boto3 clients."""
 
 from __future__ import annotations
 

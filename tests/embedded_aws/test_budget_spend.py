@@ -120,7 +120,7 @@ def test_service_scoped_budget_counts_both_bedrock_service_names(client: Any) ->
     assert _spend(client, "bedrock") == (actual, _forecast(actual))
 
     _create(client, "bedrock-only", CostFilters={"Service": [BEDROCK]})
-    # Without the Marketplace name rows b and e are missed (see AWS-FACTS).
+    # Without the Marketplace name rows b and e are missed (see docs/aws-behaviour.md).
     narrow = Decimal("10.25") + Decimal("7.00") + Decimal("2.50")  # a c f
     assert _spend(client, "bedrock-only")[0] == narrow
 
@@ -182,7 +182,7 @@ def test_inactive_tag_key_counts_nothing(client: Any) -> None:
 
 
 def test_legacy_tag_filter_needs_the_user_prefix(client: Any) -> None:
-    # AWS-FACTS: the prefix is required; without it the value names no cost allocation tag.
+    # docs/aws-behaviour.md: the prefix is required; without it the value names no cost allocation tag.
     _create(client, "no-prefix", CostFilters={"TagKeyValue": ["Project$ProjectA"]})
     assert _spend(client, "no-prefix") == (Decimal(0), Decimal(0))
 

@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 
 from bedrock_governance.cli import EXIT_OK, main
 from embedded_aws.seed import DEFAULT_REGIONS, DEMO_PROFILES
+from tests.conftest import FAKE_ENV
 
 REGIONS = ",".join(DEFAULT_REGIONS)
 STARTUP_SECONDS = 120
@@ -101,9 +102,10 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
 def test_it_prints_the_endpoint_the_exports_and_the_examples(seeded: ServerProcess) -> None:
     printed = "\n".join(seeded.lines)
     assert f"  export AWS_ENDPOINT_URL={seeded.endpoint}" in seeded.lines
-    assert "  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1" in (
-        seeded.lines
+    exports = " ".join(
+        f"{name}={FAKE_ENV[name]}" for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
     )
+    assert f"  export {exports}" in seeded.lines
     assert f"{DEMO_PROFILES} profiles in us-east-1, eu-central-1, ap-southeast-2" in printed
     for command in ("check tags", "check idle", "report cost", "sync budgets"):
         assert f"  bedrock-governance {command} " in printed

@@ -1,4 +1,4 @@
-"""Resource Groups Tagging API over the embedded AWS, checked against AWS-FACTS.md."""
+"""Resource Groups Tagging API over the embedded AWS, checked against docs/aws-behaviour.md."""
 
 from __future__ import annotations
 

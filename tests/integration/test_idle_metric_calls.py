@@ -109,6 +109,8 @@ def test_the_idle_sweep_reads_usage_in_ceil_n_over_500_calls() -> None:
 if __name__ == "__main__":
     import os
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        os.environ.setdefault(name, value)
+    from tests.conftest import FAKE_ENV
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ.setdefault(name, FAKE_ENV[name])
     print(measure().table())

@@ -15,13 +15,32 @@ def test_subject_is_ascii_single_line_and_at_most_100_chars() -> None:
     assert clean_subject("  ") == "Bedrock governance"
 
 
+def delivered(bodies: dict[str, str], protocol: str) -> str:
+    """What SNS delivers to a ``protocol`` subscriber: the protocol's own body, else ``default``."""
+    return bodies.get(protocol) or bodies["default"]
+
+
 def test_people_get_text_and_programs_get_json() -> None:
     note = Notification(subject="s", text="hello", document={"a": 1})
     bodies = json.loads(note.sns_message())
-    assert bodies["default"] == "hello"
-    assert bodies["email"] == "hello"
-    assert json.loads(bodies["sqs"]) == {"a": 1}
-    assert json.loads(bodies["lambda"]) == {"a": 1}
+    assert delivered(bodies, "email") == "hello"
+    assert json.loads(delivered(bodies, "sqs")) == {"a": 1}
+    assert json.loads(delivered(bodies, "lambda")) == {"a": 1}
+    for protocol in ("email-json", "http", "https", "firehose"):
+        assert json.loads(delivered(bodies, protocol)) == {"a": 1}
+
+
+def test_each_body_is_in_the_message_once() -> None:
+    # Every body counts against SNS's one 256 KB budget: copies crowd out the findings.
+    text = "people " * 1_000
+    document = {"items": ["program"] * 1_000}
+    note = Notification(subject="s", text=text, document=document)
+    bodies = json.loads(note.sns_message())
+    assert sorted(bodies) == ["default", "email"]
+    assert list(bodies.values()).count(text) == 1
+    assert [json.loads(body) for body in bodies.values() if body != text] == [document]
+    one_of_each = len(json.dumps({"default": note.json_body(), "email": text}).encode())
+    assert note.size_bytes() == one_of_each + len(note.subject.encode())
 
 
 def test_fit_keeps_the_most_items_that_fit_sns() -> None:

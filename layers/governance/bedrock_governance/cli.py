@@ -161,11 +161,8 @@ def _decision_time(args: argparse.Namespace, *, writes: bool = False) -> datetim
     Any ``--at`` may be replayed read-only; a run that ``writes`` accepts it only within the
     bounded window of the real clock (:meth:`events.RunTime.for_writing`).
     """
-    real = events.utc_now()
-    if not args.at:
-        return real
-    at = events.parse_time(args.at, "--at")
-    return events.RunTime(decision=at, real=real, source="--at").for_writing() if writes else at
+    run = events.given_run_time(args.at or None, "--at")
+    return run.for_writing() if writes else run.decision
 
 
 # --- check / report / sync ----------------------------------------------------------------------

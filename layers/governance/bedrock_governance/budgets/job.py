@@ -393,7 +393,8 @@ class BudgetJob:
             )
             logger.info("Budget summary", extra={"summary": dict(notification.document)})
         if decision.publish and self._publisher:
-            assert notification is not None
+            if notification is None:  # rendered above whenever the decision is to publish
+                raise RuntimeError("the budget summary to publish was not rendered")
             message_id, alert_error = publish(
                 self._publisher, self._config.alert_topic_arn, notification, "Budget summary"
             )

@@ -46,7 +46,7 @@ MANAGED_BY_TAG: Final = "governance:managed-by"
 PROJECT_BUDGET_TAG: Final = "governance:project"
 # Always in the service filter: without a Service value the budget would count every service's
 # spend under the project tag. Marketplace names ("... (Amazon Bedrock Edition)") are added as
-# Cost Explorer finds them; see AWS-FACTS.
+# Cost Explorer finds them; see docs/aws-behaviour.md.
 BEDROCK_SERVICE_FLOOR: Final = "Amazon Bedrock"
 # The substring Cost Explorer is searched with; managed filters keep values that contain it.
 BEDROCK_SERVICE_MARK: Final = "bedrock"

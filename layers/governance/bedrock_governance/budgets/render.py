@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from bedrock_governance.budgets.policy import Conflict, CostTagCheck, Orphan
+from bedrock_governance.core.events import as_utc
 from bedrock_governance.core.models import NotificationSpec, RegionFailure, Subscriber
 from bedrock_governance.core.notify import Notification
 from bedrock_governance.core.text import shell_word, visible_text
@@ -265,7 +266,7 @@ def render(
     subscribers = ", ".join(visible_text(s.describe()) for s in facts.subscribers)
     lines = [
         heading,
-        f"{facts.now:%a %d %b %Y %H:%M} UTC",
+        f"{as_utc(facts.now):%a %d %b %Y %H:%M} UTC",
         RULE,
         f"{_plural(total_projects, 'project')}: {on_profiles} found on application profiles in "
         f"{_plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}), "

@@ -68,6 +68,19 @@ def clock_set_to(moment: datetime) -> Iterator[None]:
         _clock = previous
 
 
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC (a naive time is taken as UTC already): what a "UTC" or "Z" label prints."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def given_run_time(value: str | None, source: str, real: datetime | None = None) -> RunTime:
+    """The decision time ``value`` (ISO 8601, named ``source`` in errors), or the clock when None."""
+    now = as_utc(real or utc_now())
+    if value is None:
+        return RunTime(now, now, "the clock")
+    return RunTime(parse_time(value, source), now, source)
+
+
 def parse_time(value: str, what: str) -> datetime:
     """An ISO 8601 time (``Z`` allowed; no zone means UTC), or :class:`InvalidRunTime` naming ``what``."""
     try:
@@ -91,16 +104,17 @@ class RunTime:
 
     def problem(self) -> str:
         """Why this decision time may not be used to write, or '' when it may."""
+        decision, real = as_utc(self.decision), as_utc(self.real)
         if self.decision > self.real + MAX_CLOCK_SKEW:
             return (
-                f"{self.source} {self.decision:%Y-%m-%dT%H:%M:%SZ} is in the future "
-                f"(the clock says {self.real:%Y-%m-%dT%H:%M:%SZ})"
+                f"{self.source} {decision:%Y-%m-%dT%H:%M:%SZ} is in the future "
+                f"(the clock says {real:%Y-%m-%dT%H:%M:%SZ})"
             )
         if self.decision < self.real - MAX_EVENT_AGE:
             hours = MAX_EVENT_AGE.total_seconds() / 3600
             return (
-                f"{self.source} {self.decision:%Y-%m-%dT%H:%M:%SZ} is more than {hours:g} hours in the past "
-                f"(the clock says {self.real:%Y-%m-%dT%H:%M:%SZ})"
+                f"{self.source} {decision:%Y-%m-%dT%H:%M:%SZ} is more than {hours:g} hours in the past "
+                f"(the clock says {real:%Y-%m-%dT%H:%M:%SZ})"
             )
         return ""
 
@@ -121,12 +135,12 @@ def run_time(event: Mapping[str, Any] | None, real: datetime | None = None) -> R
     EventBridge Scheduler fills ``scheduledTime`` from ``<aws.scheduler.scheduled-time>``;
     EventBridge rules send ``time``. A placeholder left unfilled counts as absent.
     """
-    now = (real or utc_now()).astimezone(UTC)
+    now = as_utc(real or utc_now())
     for key in ("scheduledTime", "time"):
         value = (event or {}).get(key)
         if isinstance(value, str) and value and not value.startswith("<"):
-            return RunTime(parse_time(value, f"the event's {key}"), now, f"the event's {key}")
-    return RunTime(now, now, "the clock")
+            return given_run_time(value, f"the event's {key}", now)
+    return given_run_time(None, "the clock", now)
 
 
 def scheduled_run_time(event: Mapping[str, Any] | None) -> datetime:

@@ -1,8 +1,8 @@
 """Notifications: a plain-text body for people, a JSON document for programs, within SNS limits.
 
 SNS takes at most 256 KB per message, and with ``MessageStructure="json"`` that budget holds
-every per-protocol body at once. Renderers take an item limit; :func:`fit` finds the largest
-limit whose message fits.
+every per-protocol body at once, so each body is in the message once. Renderers take an item
+limit; :func:`fit` finds the largest limit whose message fits.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ SNS_MAX_MESSAGE_BYTES: Final = 262_144
 SNS_MAX_SUBJECT_CHARS: Final = 100
 # Room for the JSON envelope's own growth and SNS's accounting of attributes.
 _SAFETY_BYTES: Final = 2_048
-# Protocols that get the JSON document; everything else (e-mail, SMS, ...) gets the text.
+# Protocols that get the JSON document, as SNS's ``default`` body; e-mail gets the text.
 JSON_PROTOCOLS: Final = ("sqs", "lambda", "https", "http", "email-json", "firehose")
 
 
@@ -49,11 +49,13 @@ class Notification:
         return json.dumps(self.document, default=str, sort_keys=True)
 
     def sns_message(self) -> str:
-        """The ``Message`` for ``MessageStructure="json"``: text for people, JSON for programs."""
-        json_body = self.json_body()
-        bodies = {"default": self.text, "email": self.text}
-        bodies.update(dict.fromkeys(JSON_PROTOCOLS, json_body))
-        return json.dumps(bodies)
+        """The ``Message`` for ``MessageStructure="json"``: text for people, JSON for programs.
+
+        Each body is sent once: every body counts against the one 256 KB budget. SNS gives a
+        protocol without a key of its own the ``default`` body, so ``default`` carries the JSON
+        document (for every protocol in :data:`JSON_PROTOCOLS`) and ``email`` the text.
+        """
+        return json.dumps({"default": self.json_body(), "email": self.text})
 
     def size_bytes(self) -> int:
         return len(self.sns_message().encode()) + len(self.subject.encode())

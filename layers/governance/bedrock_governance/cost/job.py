@@ -10,7 +10,9 @@ requests whatever the number of projects, plus the pages of the second:
 3. ``ListCostAllocationTags`` for the grouping key and the required tag keys (at most 20 keys a
    request; one request for the usual handful).
 
-AWS Budgets ``DescribeBudgets`` is not a Cost Explorer request and costs nothing.
+AWS Budgets ``DescribeBudgets`` is not a Cost Explorer request and costs nothing. It and
+``ListCostAllocationTags`` are optional: when either fails the report goes out without it and
+says so. Only the Cost Explorer figures (requests 1 and 2) failing fails the run.
 """
 
 from __future__ import annotations
@@ -187,16 +189,21 @@ class CostReportJob:
 
     def _read_tag_statuses(self, problems: list[SourceProblem]) -> dict[str, str] | None:
         keys = list(dict.fromkeys((self._config.tag_key, *self._config.required_tag_keys)))
+        # Optional: the figures do not need it. Any failure (denied, throttled past the retries,
+        # 5xx, unreachable) degrades the report, which says so; only Cost Explorer's figures fail a run.
         try:
             return self._ce.cost_allocation_tag_status(keys)
-        except (AccessDenied, PagingError) as error:
+        except AwsError as error:
+            logger.warning("Cost allocation tag statuses not read", extra={"error": str(error)})
             problems.append(_problem(error))
             return None
 
     def _read_budgets(self, problems: list[SourceProblem]) -> list[BudgetSnapshot] | None:
+        # Optional, as the tag statuses above: the report goes out without the budgets and says so.
         try:
             return self._budgets.describe_budgets()
-        except AccessDenied as error:
+        except AwsError as error:
+            logger.warning("Budgets not read", extra={"error": str(error)})
             problems.append(_problem(error))
             return None
 

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
+from bedrock_governance.core.events import as_utc
 from bedrock_governance.core.models import IDLE_SINCE_TAG, KEEP_TAG, InferenceProfile, UsageHistory
 
 # How far back usage is read. Costs nothing extra (GetMetricData is priced per metric, not per
@@ -92,8 +93,9 @@ class IdleDecision:
     def last_use_text(self) -> str:
         """The last use as a person reads it; usage is known to the day."""
         if self.last_used is not None:
-            until = self.last_used + timedelta(days=1)
-            return f"between {self.last_used:%Y-%m-%d %H:%M} and {until:%Y-%m-%d %H:%M} UTC"
+            since = as_utc(self.last_used)
+            until = since + timedelta(days=1)
+            return f"between {since:%Y-%m-%d %H:%M} and {until:%Y-%m-%d %H:%M} UTC"
         if self.usage_since is None:
             return "unknown"
         if self.profile.created_at >= self.usage_since:

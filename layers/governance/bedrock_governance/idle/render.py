@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from bedrock_governance.core.events import as_utc
 from bedrock_governance.core.models import KEEP_TAG, RegionFailure
 from bedrock_governance.core.notify import Notification
 from bedrock_governance.core.text import shell_word, visible_text
@@ -215,7 +216,7 @@ def render(facts: IdleRunFacts, limit: int) -> Notification:
         ]
     lines += [
         "Bedrock idle application inference profiles",
-        f"{facts.now:%a %d %b %Y %H:%M} UTC",
+        f"{as_utc(facts.now):%a %d %b %Y %H:%M} UTC",
         RULE,
         f"Checked {_plural(facts.checked, 'application inference profile')} in "
         f"{_plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}).",

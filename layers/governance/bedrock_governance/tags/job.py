@@ -14,6 +14,7 @@ from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.inventory import region_inventory
 from bedrock_governance.aws.s3 import JsonStore, UnreadableObject
 from bedrock_governance.aws.sns import SnsPublisher
+from bedrock_governance.core.events import as_utc
 from bedrock_governance.core.models import InferenceProfile, RegionFailure
 from bedrock_governance.core.notify import Notification, fit
 from bedrock_governance.core.results import publish, raise_if_alert_failed
@@ -170,7 +171,7 @@ class TagComplianceJob:
             notification = render(facts, decision, count)
             if not notification.fits():
                 if self._store and not self._dry_run:
-                    key = f"{REPORT_PREFIX}{now:%Y-%m-%dT%H%M%SZ}.json"
+                    key = f"{REPORT_PREFIX}{as_utc(now):%Y-%m-%dT%H%M%SZ}.json"
                     report_uri = self._store.put(key, full_report(facts, decision))
                 notification = fit(lambda limit: render(facts, decision, limit, report_uri), count)
             # The findings are in the logs whatever happens to the publish below.

@@ -9,6 +9,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from bedrock_governance.core.events import as_utc
 from bedrock_governance.core.models import RegionFailure
 from bedrock_governance.core.notify import Notification
 from bedrock_governance.core.text import is_ansi_c, shell_word, visible_text
@@ -108,7 +109,7 @@ def render(facts: SweepFacts, decision: AlertDecision, limit: int, full_report_u
     heading = "Weekly digest" if decision.reason is AlertReason.DIGEST else "Changes since the last alert"
     lines = [
         f"Bedrock tag compliance - {heading}",
-        f"{facts.now:%a %d %b %Y %H:%M} UTC",
+        f"{as_utc(facts.now):%a %d %b %Y %H:%M} UTC",
         RULE,
         f"Checked {_plural(facts.checked, 'application inference profile')} in "
         f"{_plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}).",
