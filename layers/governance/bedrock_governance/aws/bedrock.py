@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bedrock_governance.aws.errors import aws_call
+from bedrock_governance.core.arn import region_of
 from bedrock_governance.core.models import InferenceProfile
 
 if TYPE_CHECKING:
@@ -16,17 +17,13 @@ if TYPE_CHECKING:
 LIST_PAGE_SIZE = 1000
 
 
-def region_of_arn(arn: str) -> str:
-    return arn.split(":")[3]
-
-
 def profile_from_summary(summary: Mapping[str, Any]) -> InferenceProfile:
     arn = str(summary["inferenceProfileArn"])
     return InferenceProfile(
         profile_id=str(summary["inferenceProfileId"]),
         name=str(summary["inferenceProfileName"]),
         arn=arn,
-        region=region_of_arn(arn),
+        region=region_of(arn),
         model_arns=tuple(str(model["modelArn"]) for model in summary.get("models", [])),
         status=str(summary.get("status", "ACTIVE")),
         created_at=summary["createdAt"],

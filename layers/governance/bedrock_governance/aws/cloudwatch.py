@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from bedrock_governance.aws.errors import aws_call
+from bedrock_governance.core.batching import chunks
 from bedrock_governance.core.models import UsageHistory
 
 if TYPE_CHECKING:
@@ -88,8 +89,7 @@ class InvocationReader:
         # histories, instead of one per datapoint (about 150 MB for 15,000 busy profiles over
         # 180 days, measured by `make bench`).
         buckets: dict[datetime, datetime] = {}
-        for offset in range(0, len(unique), QUERIES_PER_CALL):
-            batch = unique[offset : offset + QUERIES_PER_CALL]
+        for batch in chunks(unique, QUERIES_PER_CALL):
             histories.update(self._read_batch(batch, start, end, buckets))
         return histories
 

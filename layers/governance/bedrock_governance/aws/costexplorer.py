@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import PaginationError
 
 from bedrock_governance.aws.errors import aws_call
+from bedrock_governance.core.batching import chunks
 from bedrock_governance.core.errors import PagingError
 
 if TYPE_CHECKING:
@@ -122,8 +123,7 @@ class CostExplorer:
     def cost_allocation_tag_status(self, keys: Sequence[str]) -> dict[str, str]:
         """Status ("Active"/"Inactive") of each user-defined key; keys unknown to billing are absent."""
         statuses: dict[str, str] = {}
-        for start in range(0, len(keys), TAG_STATUS_BATCH):
-            batch = list(keys[start : start + TAG_STATUS_BATCH])
+        for batch in chunks(keys, TAG_STATUS_BATCH):
             pages = self._client.get_paginator("list_cost_allocation_tags").paginate(TagKeys=batch, Type="UserDefined")
             for response in guarded_pages("ListCostAllocationTags", pages, "NextToken"):
                 for tag in response.get("CostAllocationTags", []):
@@ -133,9 +133,9 @@ class CostExplorer:
     def activate_cost_allocation_tags(self, keys: Sequence[str]) -> list[TagActivationError]:
         """Activate keys, 20 a call. Per-key problems come back as errors, not exceptions."""
         errors: list[TagActivationError] = []
-        for start in range(0, len(keys), TAG_STATUS_BATCH):
+        for keys_batch in chunks(keys, TAG_STATUS_BATCH):
             batch: list[CostAllocationTagStatusEntryTypeDef] = [
-                {"TagKey": key, "Status": "Active"} for key in keys[start : start + TAG_STATUS_BATCH]
+                {"TagKey": key, "Status": "Active"} for key in keys_batch
             ]
             with aws_call("ce", "UpdateCostAllocationTagsStatus"):
                 response = self._client.update_cost_allocation_tags_status(CostAllocationTagsStatus=batch)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from bedrock_governance.aws.errors import aws_call
+from bedrock_governance.core.batching import chunks
 from bedrock_governance.core.errors import AwsError
 
 if TYPE_CHECKING:
@@ -31,8 +32,7 @@ class TagReader:
         """
         wanted = set(arns)
         tags: dict[str, dict[str, str]] = {}
-        for start in range(0, len(arns), ARNS_PER_CALL):
-            batch = list(arns[start : start + ARNS_PER_CALL])
+        for batch in chunks(arns, ARNS_PER_CALL):
             with aws_call("tagging", "GetResources"):
                 # ResourceARNList may not be combined with paging parameters: one call, one answer.
                 response = self._client.get_resources(ResourceARNList=batch)
@@ -94,8 +94,7 @@ class TagWriter:
         # A batch whose call fails (throttled past the retries, denied) fails for each of its ARNs;
         # the other batches still go: one bad call must not cost the rest of the sweep its marks.
         failed: dict[str, TagWriteFailure] = {}
-        for start in range(0, len(arns), ARNS_PER_WRITE):
-            batch = list(arns[start : start + ARNS_PER_WRITE])
+        for batch in chunks(arns, ARNS_PER_WRITE):
             try:
                 with aws_call("tagging", operation):
                     response = call(batch)

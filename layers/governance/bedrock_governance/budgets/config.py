@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from bedrock_governance.budgets.policy import MAX_NOTIFICATIONS, PROJECT_TAG_KEY, BudgetTargets
+from bedrock_governance.core.arn import parse_arn
 from bedrock_governance.core.errors import ConfigError
 from bedrock_governance.core.models import NotificationSpec, Subscriber
 from bedrock_governance.core.settings import (
@@ -141,7 +142,7 @@ class BudgetConfig:
         if email and not EMAIL_PATTERN.match(email):
             raise ConfigError("ALERT_EMAIL", f"{email!r} is not an e-mail address")
         # The topic is this account's: its ARN names the account and partition when ACCOUNT_ID is unset.
-        account = values.get("ACCOUNT_ID", "").strip() or topic.split(":")[4]
+        account = values.get("ACCOUNT_ID", "").strip() or parse_arn(topic).account
         if not ACCOUNT_ID_PATTERN.match(account):
             raise ConfigError("ACCOUNT_ID", f"{account!r} is not a 12-digit AWS account id")
         managed_by = values.get("STACK_NAME", "").strip() or "bedrock-governance"
@@ -170,5 +171,5 @@ class BudgetConfig:
             state_bucket=parse_bucket(bucket, "STATE_BUCKET") if bucket else None,
             managed_by=managed_by,
             account_id=account,
-            partition=topic.split(":")[1],
+            partition=parse_arn(topic).partition,
         )

@@ -60,6 +60,7 @@ from bedrock_governance.budgets.render import (
     item_count,
     render,
 )
+from bedrock_governance.core.arn import region_of
 from bedrock_governance.core.errors import AlreadyExists, AwsError, NotFound, UnreadableState
 from bedrock_governance.core.models import (
     BUDGET_NAME_PREFIX,
@@ -264,7 +265,7 @@ class BudgetJob:
             inventory=region_inventory(clients),
             budgets=Budgets(clients.budgets(), config.account_id, config.partition),
             cost_explorer=CostExplorer(clients.cost_explorer()),
-            publisher=None if dry_run else SnsPublisher(clients.sns(config.alert_topic_arn.split(":")[3])),
+            publisher=None if dry_run else SnsPublisher(clients.sns(region_of(config.alert_topic_arn))),
             # A dry run still reads the state (what was said before) but never writes it.
             store=JsonStore(clients.s3(home), config.state_bucket) if config.state_bucket else None,
             dry_run=dry_run,

@@ -9,6 +9,7 @@ from datetime import UTC, tzinfo
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bedrock_governance.core.arn import parse_arn
 from bedrock_governance.core.errors import ConfigError
 from bedrock_governance.core.settings import (
     DEFAULT_REQUIRED_TAG_KEYS,
@@ -81,5 +82,5 @@ class CostReportConfig:
                 values.get("COST_REPORT_TOP_PROJECTS", "25"), "COST_REPORT_TOP_PROJECTS", minimum=1, maximum=1000
             ),
             # The topics are this account's: the ARN names the account whose budgets are read.
-            account_id=report_topic.split(":")[4],
+            account_id=parse_arn(report_topic).account,
         )

@@ -29,6 +29,7 @@ from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.costexplorer import CostExplorer
 from bedrock_governance.aws.s3 import JsonStore
 from bedrock_governance.aws.sns import SnsPublisher
+from bedrock_governance.core.arn import region_of
 from bedrock_governance.core.errors import AccessDenied, AwsError, DataUnavailable, PagingError
 from bedrock_governance.core.models import BudgetSnapshot
 from bedrock_governance.core.notify import Notification, fit
@@ -154,7 +155,7 @@ class CostReportJob:
 
     @classmethod
     def from_config(cls, config: CostReportConfig, clients: ClientFactory, *, dry_run: bool = False) -> CostReportJob:
-        report_region, alert_region = config.report_topic_arn.split(":")[3], config.alert_topic_arn.split(":")[3]
+        report_region, alert_region = region_of(config.report_topic_arn), region_of(config.alert_topic_arn)
         home = clients.default_region or report_region
         store = JsonStore(clients.s3(home), config.report_bucket) if config.report_bucket else None
         return cls(

@@ -34,6 +34,8 @@ from bedrock_governance.aws.inventory import list_profiles_with_tags
 from bedrock_governance.aws.s3 import JsonStore
 from bedrock_governance.aws.sns import SnsPublisher
 from bedrock_governance.aws.tagging import TagReader, TagWriter
+from bedrock_governance.core.arn import region_of
+from bedrock_governance.core.batching import chunks
 from bedrock_governance.core.errors import AlertNotPublished, AwsError, Conflict, GovernanceError, NotFound
 from bedrock_governance.core.events import utc_now
 from bedrock_governance.core.models import IDLE_SINCE_TAG, RegionFailure
@@ -456,7 +458,7 @@ class IdleProfileJob:
         return cls(
             config,
             apis=region_apis(clients),
-            publisher=SnsPublisher(clients.sns(config.alert_topic_arn.split(":")[3])) if publish else None,
+            publisher=SnsPublisher(clients.sns(region_of(config.alert_topic_arn))) if publish else None,
             records=None if read_only else JsonStore(clients.s3(home), config.records_bucket),
             dry_run=dry_run,
             read_only=read_only,
@@ -474,8 +476,7 @@ class IdleProfileJob:
             # Usage is read and judged one GetMetricData request (500 profiles) at a time, so a region
             # holds at most 500 daily histories: all 15,000 of a 5,000 x 3 estate at once took about
             # 100 MB of the function's 512 (`make bench`). Same calls, same decisions.
-            for start in range(0, len(profiles), QUERIES_PER_CALL):
-                batch = profiles[start : start + QUERIES_PER_CALL]
+            for batch in chunks(profiles, QUERIES_PER_CALL):
                 usage = apis.usage.daily_invocations([p.profile_id for p in batch], now=now, days=USAGE_HISTORY_DAYS)
                 decisions += decide_all(batch, usage, self._settings, now)
             return hold_mass_misreads(region, decisions, self._config.max_newly_idle_percent)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 
+from bedrock_governance.core.arn import parse_arn
 from bedrock_governance.core.errors import GovernanceError
 from bedrock_governance.core.models import IDLE_SINCE_TAG, InferenceProfile, frozen_tags
 from bedrock_governance.core.settings import REGION_PATTERN
@@ -57,11 +58,13 @@ class CopySource:
 
 def _arn_parts(arn: str) -> tuple[str, str, str] | None:
     """(region, resource type, resource id) of a Bedrock ARN."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[2] != "bedrock" or "/" not in parts[5]:
+    try:
+        parsed = parse_arn(arn)
+    except ValueError:
         return None
-    resource_type, _, resource_id = parts[5].partition("/")
-    return parts[3], resource_type, resource_id
+    if parsed.service != "bedrock" or not parsed.resource_type:
+        return None
+    return parsed.region, parsed.resource_type, parsed.resource_id
 
 
 def copy_source_for(

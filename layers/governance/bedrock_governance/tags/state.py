@@ -15,6 +15,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
+from bedrock_governance.core.arn import region_of
 from bedrock_governance.core.errors import UnreadableState
 from bedrock_governance.core.models import RegionFailure
 from bedrock_governance.tags.policy import ProfileFinding
@@ -109,7 +110,7 @@ class AlertDecision:
 
 
 def _region_of(arn: str) -> str:
-    return arn.split(":")[3]
+    return region_of(arn)
 
 
 def digest_due(last_digest_at: datetime | None, now: datetime, interval: timedelta) -> bool:
