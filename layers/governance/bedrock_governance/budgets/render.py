@@ -16,13 +16,11 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from bedrock_governance.budgets.policy import Conflict, CostTagCheck, Orphan
-from bedrock_governance.core.events import as_utc
 from bedrock_governance.core.models import NotificationSpec, RegionFailure, Subscriber
 from bedrock_governance.core.notify import Notification
-from bedrock_governance.core.text import shell_word, visible_text
+from bedrock_governance.core.text import RULE, footer, plural, run_header, shell_word, visible_text
 
 STATE_VERSION: Final = 1
-RULE: Final = "=" * 72
 
 
 @dataclass(frozen=True)
@@ -229,10 +227,6 @@ def decide_summary(
 # --------------------------------------------------------------------------- rendering
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
 def subject(facts: BudgetRunFacts, attention: Sequence[Attention]) -> str:
     verbs = ("would create", "would update", "would delete") if facts.dry_run else ("created", "updated", "deleted")
     parts = [
@@ -265,11 +259,10 @@ def render(
     heading = "Bedrock project budgets" + (" - dry run, nothing was changed" if facts.dry_run else "")
     subscribers = ", ".join(visible_text(s.describe()) for s in facts.subscribers)
     lines = [
-        heading,
-        f"{as_utc(facts.now):%a %d %b %Y %H:%M} UTC",
+        *run_header(heading, facts.now),
         RULE,
-        f"{_plural(total_projects, 'project')}: {on_profiles} found on application profiles in "
-        f"{_plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}), "
+        f"{plural(total_projects, 'project')}: {on_profiles} found on application profiles in "
+        f"{plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}), "
         f"{len(only_configured)} only in ProjectBudgetsUSD.",
         f"Budgets already in step: {facts.in_step}. Created: {facts.count('created')}. "
         f"Updated: {facts.count('updated')}. Deleted: {facts.count('deleted')}.",
@@ -318,12 +311,14 @@ def render(
     omitted = total - shown
     if omitted:
         lines += [f"... and {omitted:,} more not shown to keep this message within SNS limits; see the logs.", ""]
-    lines += [
-        "--",
-        "Sent by the Bedrock governance BudgetFunction when it changed a budget or found something new that",
-        "needs a person. Items already reported are not repeated until they go away and come back. Programs",
-        "subscribed over SQS, Lambda or HTTPS receive this summary as JSON.",
-    ]
+    lines += footer(
+        "BudgetFunction",
+        [
+            "needs a person. Items already reported are not repeated until they go away and come back. Programs",
+            "subscribed over SQS, Lambda or HTTPS receive this summary as JSON.",
+        ],
+        rest=" when it changed a budget or found something new that",
+    )
     document: dict[str, Any] = {
         "type": "budgets",
         "generatedAt": facts.now.isoformat(),
@@ -344,9 +339,7 @@ def render(
         **documents,
         "attention": attention_docs,
         "costAllocationTags": facts.cost_tags.to_dict() if facts.cost_tags else None,
-        "failedRegions": [
-            {"region": f.region, "errorCode": f.error_code, "message": f.message} for f in facts.failures
-        ],
+        "failedRegions": [failure.to_dict() for failure in facts.failures],
         "truncated": omitted > 0,
         "omitted": omitted,
     }

@@ -60,6 +60,15 @@ class RegionFailure:
     def describe(self) -> str:
         return f"{self.region}: {self.error_code}: {self.message}"
 
+    def to_dict(self) -> dict[str, str]:
+        """The entry of a JSON document's ``failedRegions`` list."""
+        return {"region": self.region, "errorCode": self.error_code, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RegionFailure:
+        """The failure :meth:`to_dict` describes."""
+        return cls(str(data["region"]), str(data["errorCode"]), str(data["message"]))
+
 
 # Budgets this stack manages are named with this prefix and the project's tag value.
 BUDGET_NAME_PREFIX: Final = "bedrock-project-"

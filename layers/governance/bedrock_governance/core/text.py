@@ -12,14 +12,22 @@ quoting, or, when the value holds one of those characters, the ``$'...'`` form (
 POSIX.1-2024 sh), so the command stays on one line and still passes the exact value. No command
 can pass a NUL character (arguments are C strings): for such a value it raises ``ValueError``.
 
-Pure standard library, no AWS calls.
+The message pieces every render shares are written here once: :func:`plural`, the :data:`RULE`
+under a heading (:func:`rule` for another width), :func:`run_header` (title and UTC run time) and
+:func:`footer` (the "Sent by" block).
+
+Standard library only, no AWS calls.
 """
 
 from __future__ import annotations
 
 import shlex
 import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Final
+
+from bedrock_governance.core.events import as_utc
 
 # Unicode's Bidi_Control characters: embeddings, overrides, isolates and the directional marks.
 BIDI_CONTROLS: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -77,3 +85,39 @@ def shell_word(value: str) -> str:
 def is_ansi_c(word: str) -> bool:
     """Whether :func:`shell_word` had to use the ``$'...'`` form (it needs bash, zsh or ksh)."""
     return word.startswith("$'")
+
+
+# --------------------------------------------------------------------------- message pieces
+
+RULE_WIDTH: Final = 72
+
+
+def rule(width: int = RULE_WIDTH) -> str:
+    """The line of ``=`` under a message's heading."""
+    return "=" * width
+
+
+RULE: Final = rule()
+
+
+def plural(count: int, word: str, plural_word: str | None = None) -> str:
+    """``1 region``, ``0 regions``, ``1,000 regions``: the count with thousands separators and the
+    word in the singular for exactly one (``plural_word``, default ``word + "s"``, otherwise)."""
+    return f"{count:,} {word if count == 1 else plural_word or word + 's'}"
+
+
+def run_header(title: str, now: datetime) -> list[str]:
+    """A message's first two lines: its title and the run time in UTC (``Mon 02 Jun 2025 06:00 UTC``)."""
+    return [title, f"{as_utc(now):%a %d %b %Y %H:%M} UTC"]
+
+
+def sent_by(function_name: str) -> str:
+    """``Sent by the Bedrock governance <function_name>``, without a full stop."""
+    return f"Sent by the Bedrock governance {function_name}"
+
+
+def footer(function_name: str, extra_lines: Sequence[str] = (), *, rest: str = ".") -> list[str]:
+    """A text body's last lines: ``--``, then "Sent by the Bedrock governance <function_name>"
+    followed on the same line by ``rest`` (a full stop, or the first words of what follows),
+    then ``extra_lines``."""
+    return ["--", sent_by(function_name) + rest, *extra_lines]

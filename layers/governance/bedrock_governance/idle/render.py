@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from bedrock_governance.core.events import as_utc
 from bedrock_governance.core.models import KEEP_TAG, RegionFailure
 from bedrock_governance.core.notify import Notification
-from bedrock_governance.core.text import shell_word, visible_text
+from bedrock_governance.core.text import RULE, footer, plural, run_header, shell_word, visible_text
 from bedrock_governance.idle.policy import BreakerTrip, IdleAction, IdleOutcome, IdleSettings, OutcomeStatus
 
-RULE: Final = "=" * 72
 CAP_BANNER: Final = "!" * 72
 
 
@@ -97,10 +95,6 @@ class IdleRunFacts:
             or self.problems
             or self.failures
         )
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def _keep_command(outcome: IdleOutcome) -> str:
@@ -203,7 +197,7 @@ def render(facts: IdleRunFacts, limit: int) -> Notification:
         lines += [
             CAP_BANNER,
             f"DELETION CAP REACHED: MaxDeletionsPerRun is {facts.max_deletions}. "
-            f"{_plural(counts['deferredByCap'], 'more eligible profile')} "
+            f"{plural(counts['deferredByCap'], 'more eligible profile')} "
             + (
                 "would NOT be deleted by a real run."
                 if settings.dry_run
@@ -215,11 +209,10 @@ def render(facts: IdleRunFacts, limit: int) -> Notification:
             "",
         ]
     lines += [
-        "Bedrock idle application inference profiles",
-        f"{as_utc(facts.now):%a %d %b %Y %H:%M} UTC",
+        *run_header("Bedrock idle application inference profiles", facts.now),
         RULE,
-        f"Checked {_plural(facts.checked, 'application inference profile')} in "
-        f"{_plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}).",
+        f"Checked {plural(facts.checked, 'application inference profile')} in "
+        f"{plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}).",
         f"A profile is idle after {settings.idle_days} days without invocations (CloudWatch AWS/Bedrock",
         f"Invocations); it is deleted {settings.grace_days} days after it was marked idle if still unused.",
         f"Deletion: {'OFF (CleanupDryRun=true): eligible profiles are only reported' if settings.dry_run else 'ON'}."
@@ -256,12 +249,14 @@ def render(facts: IdleRunFacts, limit: int) -> Notification:
             documents.append({"section": key, **outcome.to_dict()})
     if omitted:
         lines += [f"... and {omitted:,} more not shown to keep this message within SNS limits; see the logs.", ""]
-    lines += [
-        "--",
-        "Sent by the Bedrock governance IdleProfileFunction. Before a profile is deleted, a record with",
-        "everything needed to re-create it is written to the stack's bucket. A re-created profile gets a",
-        "NEW ARN. Programs subscribed over SQS, Lambda or HTTPS receive this message as JSON.",
-    ]
+    lines += footer(
+        "IdleProfileFunction",
+        [
+            "everything needed to re-create it is written to the stack's bucket. A re-created profile gets a",
+            "NEW ARN. Programs subscribed over SQS, Lambda or HTTPS receive this message as JSON.",
+        ],
+        rest=". Before a profile is deleted, a record with",
+    )
     document: dict[str, Any] = {
         "type": "idle-profiles",
         "generatedAt": facts.now.isoformat(),
@@ -276,9 +271,7 @@ def render(facts: IdleRunFacts, limit: int) -> Notification:
         "deletionCapReached": facts.cap_reached,
         "circuitBreaker": [trip.to_dict() for trip in facts.breaker_trips],
         "counts": counts,
-        "failedRegions": [
-            {"region": f.region, "errorCode": f.error_code, "message": f.message} for f in facts.failures
-        ],
+        "failedRegions": [failure.to_dict() for failure in facts.failures],
         "profiles": documents,
         "truncated": omitted > 0,
         "omitted": omitted,

@@ -14,6 +14,7 @@ from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.inventory import region_inventory
 from bedrock_governance.aws.s3 import JsonStore, UnreadableObject
 from bedrock_governance.aws.sns import SnsPublisher
+from bedrock_governance.core.arn import region_of
 from bedrock_governance.core.events import as_utc
 from bedrock_governance.core.models import InferenceProfile, RegionFailure
 from bedrock_governance.core.notify import Notification, fit
@@ -119,7 +120,7 @@ class TagComplianceJob:
         return cls(
             config,
             inventory=region_inventory(clients),
-            publisher=None if dry_run else SnsPublisher(clients.sns(config.alert_topic_arn.split(":")[3])),
+            publisher=None if dry_run else SnsPublisher(clients.sns(region_of(config.alert_topic_arn))),
             store=store,
             dry_run=dry_run,
         )

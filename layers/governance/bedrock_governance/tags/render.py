@@ -9,14 +9,12 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from bedrock_governance.core.events import as_utc
+from bedrock_governance.core.arn import region_of
 from bedrock_governance.core.models import RegionFailure
 from bedrock_governance.core.notify import Notification
-from bedrock_governance.core.text import is_ansi_c, shell_word, visible_text
+from bedrock_governance.core.text import RULE, footer, is_ansi_c, plural, run_header, shell_word, visible_text
 from bedrock_governance.tags.policy import ProfileFinding, TagPolicy, fix_commands
 from bedrock_governance.tags.state import AlertDecision, AlertReason
-
-RULE = "=" * 72
 
 
 @dataclass(frozen=True)
@@ -33,10 +31,6 @@ class SweepFacts:
     """Name of every profile checked, by ARN: resolved violations are named when still there."""
     unreadable_state: str | None = None
     """Why the saved state was not used (it could not be read), or None."""
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def _text_fix_commands(finding: ProfileFinding) -> tuple[str, list[str]]:
@@ -90,7 +84,7 @@ def _sections(decision: AlertDecision) -> list[tuple[str, tuple[ProfileFinding, 
 
 def subject(facts: SweepFacts, decision: AlertDecision) -> str:
     bad = len(facts.findings)
-    regions = _plural(len(facts.regions), "region")
+    regions = plural(len(facts.regions), "region")
     if decision.reason is AlertReason.DIGEST:
         return f"Bedrock tag compliance digest: {bad:,} of {facts.checked:,} profiles non-compliant ({regions})"
     fresh = len(decision.new) + len(decision.changed)
@@ -99,7 +93,7 @@ def subject(facts: SweepFacts, decision: AlertDecision) -> str:
     elif decision.resolved:
         news = f"{len(decision.resolved):,} resolved"
     else:
-        news = f"{_plural(len(decision.new_failures), 'region')} not checked"
+        news = f"{plural(len(decision.new_failures), 'region')} not checked"
     return f"Bedrock tag violations: {news}, {bad:,} open ({regions})"
 
 
@@ -108,12 +102,11 @@ def render(facts: SweepFacts, decision: AlertDecision, limit: int, full_report_u
     policy = facts.policy
     heading = "Weekly digest" if decision.reason is AlertReason.DIGEST else "Changes since the last alert"
     lines = [
-        f"Bedrock tag compliance - {heading}",
-        f"{as_utc(facts.now):%a %d %b %Y %H:%M} UTC",
+        *run_header(f"Bedrock tag compliance - {heading}", facts.now),
         RULE,
-        f"Checked {_plural(facts.checked, 'application inference profile')} in "
-        f"{_plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}).",
-        f"{_plural(len(facts.findings), 'profile')} violate the tag policy: {len(decision.new)} new, "
+        f"Checked {plural(facts.checked, 'application inference profile')} in "
+        f"{plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}).",
+        f"{plural(len(facts.findings), 'profile')} violate the tag policy: {len(decision.new)} new, "
         f"{len(decision.changed)} changed, {len(decision.unchanged)} unchanged. "
         f"{len(decision.resolved)} resolved since the last alert.",
         f"Required tags: {', '.join(visible_text(key) for key in policy.required_keys)}.",
@@ -161,18 +154,20 @@ def render(facts: SweepFacts, decision: AlertDecision, limit: int, full_report_u
         lines.append("")
     if decision.ungoverned:
         # Not resolved: nobody fixed or deleted them, their region is just not swept any more.
-        gone = sorted({arn.split(":")[3] for arn in decision.ungoverned})
+        gone = sorted({region_of(arn) for arn in decision.ungoverned})
         lines += [
-            f"Dropped {_plural(len(decision.ungoverned), 'earlier finding')} in regions no longer governed "
+            f"Dropped {plural(len(decision.ungoverned), 'earlier finding')} in regions no longer governed "
             f"({', '.join(gone)}).",
             "",
         ]
-    lines += [
-        "--",
-        "Sent by the Bedrock governance TagComplianceFunction. Tags must be exact: keys and values are",
-        "case-sensitive, and cost allocation groups spend by the exact key. Programs subscribed over",
-        "SQS, Lambda or HTTPS receive this alert as JSON.",
-    ]
+    lines += footer(
+        "TagComplianceFunction",
+        [
+            "case-sensitive, and cost allocation groups spend by the exact key. Programs subscribed over",
+            "SQS, Lambda or HTTPS receive this alert as JSON.",
+        ],
+        rest=". Tags must be exact: keys and values are",
+    )
     document: dict[str, Any] = {
         "type": "tag-compliance",
         "generatedAt": facts.now.isoformat(),
@@ -191,9 +186,7 @@ def render(facts: SweepFacts, decision: AlertDecision, limit: int, full_report_u
             "unchanged": len(decision.unchanged),
             "resolved": len(decision.resolved),
         },
-        "failedRegions": [
-            {"region": f.region, "errorCode": f.error_code, "message": f.message} for f in facts.failures
-        ],
+        "failedRegions": [failure.to_dict() for failure in facts.failures],
         "findings": documents,
         "resolved": list(resolved_listed),
         "truncated": omitted > 0 or len(resolved_listed) < len(decision.resolved),
@@ -213,9 +206,7 @@ def full_report(facts: SweepFacts, decision: AlertDecision) -> dict[str, Any]:
         "generatedAt": facts.now.isoformat(),
         "regions": list(facts.regions),
         "checkedProfiles": facts.checked,
-        "failedRegions": [
-            {"region": f.region, "errorCode": f.error_code, "message": f.message} for f in facts.failures
-        ],
+        "failedRegions": [failure.to_dict() for failure in facts.failures],
         "findings": [{"status": status.get(f.profile.arn, "unchanged"), **f.to_dict()} for f in facts.findings],
         "resolved": list(decision.resolved),
     }

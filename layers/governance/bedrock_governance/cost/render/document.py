@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from bedrock_governance.core.notify import Notification
-from bedrock_governance.core.text import visible_text
+from bedrock_governance.core.text import footer, visible_text
 from bedrock_governance.cost.policy import (
     COST_METRIC,
     ZERO,
@@ -169,7 +169,7 @@ def render_access_alert(report: CostReport, problems: Sequence[SourceProblem]) -
             "  - In an AWS Organizations member account, the management account must allow member accounts to use",
             "    Cost Explorer; listing cost allocation tags works only in the management or a standalone account.",
         ]
-    lines += ["", "--", "Sent by the Bedrock governance CostReportFunction."]
+    lines += ["", *footer("CostReportFunction")]
     return Notification(
         subject=f"Bedrock cost report: access denied to {' and '.join(sources)}",
         text="\n".join(lines),

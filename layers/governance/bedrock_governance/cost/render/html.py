@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Final
 
 from bedrock_governance.core.notify import money
+from bedrock_governance.core.text import sent_by
 from bedrock_governance.cost.policy import (
     COST_METRIC,
     ZERO,
@@ -257,5 +258,5 @@ def render_html(report: CostReport) -> str:
             '<h2>Budgets (AWS Budgets)</h2><table><tr><th>Project</th><th>Budget</th><th class="n">Limit</th>'
             f'<th class="n">Spent</th><th class="n">Forecast</th><th>Status</th><th>Period</th></tr>{rows}</table>'
         )
-    parts.append('<p class="muted">Sent by the Bedrock governance CostReportFunction.</p></body></html>')
+    parts.append(f'<p class="muted">{_e(sent_by("CostReportFunction"))}.</p></body></html>')
     return "\n".join(parts)

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
 from bedrock_governance.core.notify import money, table
-from bedrock_governance.core.text import visible_text
+from bedrock_governance.core.text import footer, rule, visible_text
 from bedrock_governance.cost.policy import (
     COST_METRIC,
     ZERO,
@@ -23,7 +23,7 @@ from bedrock_governance.cost.policy import (
     cents,
 )
 
-RULE: Final = "=" * 78
+RULE: Final = rule(78)  # the report's tables are wider than the other messages
 TEXT_WIDTH: Final = 100
 LABEL_WIDTH: Final = 32
 SPARK: Final = "▁▂▃▄▅▆▇█"
@@ -341,11 +341,13 @@ def render_text(report: CostReport, limit: int, files: ReportFiles | None = None
         lines += _budget_section(report, limit)
     if files and (files.html_uri or files.problem):
         lines += _files_section(report, files)
-    lines += [
-        "--",
-        f"Sent by the Bedrock governance CostReportFunction. Figures are Cost Explorer {COST_METRIC} of every",
-        "Bedrock service name, Marketplace models included, grouped by the cost allocation tag "
-        f"{visible_text(report.tag_key)}.",
-        "Programs subscribed over SQS, Lambda or HTTPS receive this report as JSON.",
-    ]
+    lines += footer(
+        "CostReportFunction",
+        [
+            "Bedrock service name, Marketplace models included, grouped by the cost allocation tag "
+            f"{visible_text(report.tag_key)}.",
+            "Programs subscribed over SQS, Lambda or HTTPS receive this report as JSON.",
+        ],
+        rest=f". Figures are Cost Explorer {COST_METRIC} of every",
+    )
     return "\n".join(lines)
