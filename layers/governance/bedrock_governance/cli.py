@@ -35,11 +35,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, NoReturn, TextIO
@@ -76,16 +74,15 @@ from bedrock_governance.idle.job import IdleProfileJob
 from bedrock_governance.idle.policy import IDLE_ACTIONS, IdleAction, OutcomeStatus
 from bedrock_governance.idle.records import NEW_ARN_NOTICE, DeletionRecord, InvalidDeletionRecord
 from bedrock_governance.profiles import (
-    ProfileProblem,
-    profile_problems,
-    resolve_copy_source,
-    restore_profile,
-    source_offered,
-    suggest_models,
+    ProfileRefused,
+    create_planned,
+    plan_create,
+    plan_restore,
+    restore_planned,
 )
 from bedrock_governance.tags.config import TagComplianceConfig, tag_policy_from_env
 from bedrock_governance.tags.job import TagComplianceJob
-from bedrock_governance.tags.policy import evaluate_tags
+from bedrock_governance.tags.policy import TagPolicy
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -414,32 +411,27 @@ def _parse_tags(items: Sequence[str]) -> dict[str, str]:
     return tags
 
 
-def _refuse_if(problems: Sequence[ProfileProblem], what: str) -> None:
-    if problems:
-        lines = "\n".join(f"  - {problem.describe()}" for problem in problems)
-        raise UsageError(f"refused: AWS would reject this profile, nothing was {what}:\n{lines}")
-
-
-def _refuse_policy_violations(tags: Mapping[str, str], ctx: Context, what: str) -> None:
+def _tag_policy(ctx: Context) -> TagPolicy:
     args = ctx.args
-    policy = tag_policy_from_env(ctx.env(REQUIRED_TAG_KEYS=args.required_tags, ALLOWED_TAG_VALUES=args.allowed_values))
-    violations = evaluate_tags(tags, policy)
-    if violations:
-        lines = "\n".join(f"  - {violation.describe()}" for violation in violations)
-        raise UsageError(f"refused: the tags do not follow the tag policy, nothing was {what}:\n{lines}")
+    return tag_policy_from_env(ctx.env(REQUIRED_TAG_KEYS=args.required_tags, ALLOWED_TAG_VALUES=args.allowed_values))
 
 
 def profiles_create(ctx: Context) -> int:
     args = ctx.args
     region = ctx.home_region
     tags = _parse_tags(args.tag)
-    _refuse_policy_violations(tags, ctx, "created")
-    # What AWS checks without a call first, so a refusal costs no AWS call at all.
-    _refuse_if(profile_problems(args.name, args.description, tags), "created")
+    policy = _tag_policy(ctx)
     bedrock = BedrockProfiles(ctx.clients.bedrock(region))
-    taken = {profile.name for profile in bedrock.list_application_profiles()}
-    _refuse_if(profile_problems(args.name, args.description, tags, taken), "created")
-    source = resolve_copy_source(args.model, region, bedrock.list_foundation_models(), bedrock.list_system_profiles())
+    plan = plan_create(
+        name=args.name,
+        model=args.model,
+        tags=tags,
+        description=args.description,
+        region=region,
+        policy=policy,
+        catalog=bedrock,
+    )
+    source = plan.source
     if args.dry_run:
         print(
             f"Would create {args.name!r} in {region} from {source.arn}\n  ({source.reason})\n"
@@ -447,15 +439,9 @@ def profiles_create(ctx: Context) -> int:
             file=ctx.out,
         )
         return EXIT_OK
-    created = bedrock.create_profile(
-        name=args.name,
-        copy_from=source.arn,
-        tags=tags,
-        description=args.description,
-        client_request_token=str(uuid.uuid4()),
-    )
+    created = create_planned(plan, bedrock)
     if ctx.args.json:
-        print(json.dumps({"inferenceProfileArn": created.arn, "copyFrom": source.arn}, indent=2), file=ctx.out)
+        print(json.dumps({"inferenceProfileArn": created.arn, "copyFrom": created.copy_from}, indent=2), file=ctx.out)
         return EXIT_OK
     print(
         f"Created {created.arn}\n"
@@ -498,36 +484,21 @@ def profiles_restore(ctx: Context) -> int:
     args = ctx.args
     record = _load_record(ctx, args.record)
     check_region(record.region, "the deletion record's region")
-    tags = {**record.tags, **_parse_tags(args.tag)}
-    _refuse_policy_violations(tags, ctx, "re-created")
-    description = record.description or None
-    _refuse_if(profile_problems(record.name, description, tags), "re-created")
+    extra_tags = _parse_tags(args.tag)
+    policy = _tag_policy(ctx)
     bedrock = BedrockProfiles(ctx.clients.bedrock(record.region))
-    taken = {profile.name for profile in bedrock.list_application_profiles()}
-    _refuse_if(profile_problems(record.name, description, tags, taken), "re-created")
-    models, system = bedrock.list_foundation_models(), bedrock.list_system_profiles()
-    if not source_offered(record.copy_from, models, system):
-        suggestions = suggest_models(record.copy_from, models, system)
-        tag_flags = " ".join(f"--tag {shlex.quote(f'{key}={value}')}" for key, value in tags.items())
-        if description:
-            tag_flags = f"--description {shlex.quote(description)} {tag_flags}"
-        others = f"; other current models: {', '.join(suggestions[1:])}" if len(suggestions) > 1 else ""
-        raise UsageError(
-            f"refused: {record.copy_from} is no longer offered in {record.region}, so the profile cannot be "
-            "re-created as it was; create it from a current model instead: bedrock-governance profiles create "
-            f"--region {record.region} --name {shlex.quote(record.name)} "
-            f"--model {suggestions[0] if suggestions else '<a model offered there>'} {tag_flags}".rstrip()
-            + others
-        )
+    plan = plan_restore(record, extra_tags=extra_tags, policy=policy, catalog=bedrock)
     if args.dry_run:
-        command = replace(record, tags=tags).restore_command()
-        print(f"Would re-create {record.name!r} in {record.region}:\n  {command}", file=ctx.out)
+        print(f"Would re-create {record.name!r} in {record.region}:\n  {plan.command}", file=ctx.out)
         return EXIT_OK
-    arn = restore_profile(replace(record, tags=tags), bedrock, client_request_token=str(uuid.uuid4()))
+    restored = restore_planned(plan, bedrock)
     if ctx.args.json:
-        print(json.dumps({"inferenceProfileArn": arn, "oldArn": record.old_arn}, indent=2), file=ctx.out)
+        print(json.dumps({"inferenceProfileArn": restored.arn, "oldArn": restored.old_arn}, indent=2), file=ctx.out)
     else:
-        print(f"Re-created {record.name!r} as {arn}\n  (was {record.old_arn})\n{NEW_ARN_NOTICE}", file=ctx.out)
+        print(
+            f"Re-created {record.name!r} as {restored.arn}\n  (was {restored.old_arn})\n{NEW_ARN_NOTICE}",
+            file=ctx.out,
+        )
     return EXIT_OK
 
 
@@ -726,7 +697,7 @@ def _one_line(error: BaseException, args: argparse.Namespace | None = None) -> t
     match error:
         case ConfigError():
             message, code = _config_message(error, args), EXIT_USAGE
-        case UsageError() | events.InvalidRunTime():
+        case UsageError() | ProfileRefused() | events.InvalidRunTime():
             message, code = str(error), EXIT_USAGE
         case events.RunTimeOutOfBounds():
             message, code = f"{error}; without a write flag, --at replays any time read-only", EXIT_USAGE

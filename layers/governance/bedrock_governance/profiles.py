@@ -24,13 +24,16 @@ wrong, and a real create would fail half-way through a script; so both run these
 from __future__ import annotations
 
 import re
+import shlex
+import uuid
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from bedrock_governance.aws import ports
 from bedrock_governance.core.errors import GovernanceError
 from bedrock_governance.idle.records import DeletionRecord
+from bedrock_governance.tags.policy import TagPolicy, evaluate_tags
 
 # A geography's own profile keeps traffic (and data) in the geography; global is the fallback.
 GEOGRAPHY_PREFERENCE = ("us", "eu", "apac", "ca", "jp", "au", "us-gov", "global")
@@ -261,3 +264,154 @@ def restore_profile(
         client_request_token=client_request_token,
     )
     return created.arn
+
+
+# --- the governed way: every check first, then one create
+
+
+class ProfileRefused(GovernanceError):
+    """The request is refused before any write: the tag policy, AWS's checks, a taken name or a
+    source no longer offered. The message says why (one line, or a line and its list)."""
+
+
+@dataclass(frozen=True)
+class CreatePlan:
+    """A create that passed every check: what would be created, and from which source."""
+
+    name: str
+    region: str
+    tags: Mapping[str, str]
+    description: str | None
+    source: CopySourceChoice
+
+
+@dataclass(frozen=True)
+class CreatedFromPlan:
+    arn: str
+    copy_from: str
+
+
+@dataclass(frozen=True)
+class RestorePlan:
+    """A restore that passed every check: ``record`` carries the tags the profile gets."""
+
+    record: DeletionRecord
+
+    @property
+    def command(self) -> str:
+        return self.record.restore_command()
+
+
+@dataclass(frozen=True)
+class Restored:
+    arn: str
+    old_arn: str
+
+
+def refuse_if(problems: Sequence[ProfileProblem], what: str) -> None:
+    """Raise :class:`ProfileRefused` listing AWS's objections; ``what`` is "created" or "re-created"."""
+    if problems:
+        lines = "\n".join(f"  - {problem.describe()}" for problem in problems)
+        raise ProfileRefused(f"refused: AWS would reject this profile, nothing was {what}:\n{lines}")
+
+
+def refuse_policy_violations(tags: Mapping[str, str], policy: TagPolicy, what: str) -> None:
+    violations = evaluate_tags(tags, policy)
+    if violations:
+        lines = "\n".join(f"  - {violation.describe()}" for violation in violations)
+        raise ProfileRefused(f"refused: the tags do not follow the tag policy, nothing was {what}:\n{lines}")
+
+
+def _check_request(
+    name: str,
+    description: str | None,
+    tags: Mapping[str, str],
+    *,
+    policy: TagPolicy,
+    catalog: ports.ProfileCatalog,
+    what: str,
+) -> None:
+    refuse_policy_violations(tags, policy, what)
+    # What AWS checks without a call first, so a refusal costs no AWS call at all.
+    refuse_if(profile_problems(name, description, tags), what)
+    taken = {profile.name for profile in catalog.list_application_profiles()}
+    refuse_if(profile_problems(name, description, tags, taken), what)
+
+
+def plan_create(
+    *,
+    name: str,
+    model: str,
+    tags: Mapping[str, str],
+    description: str | None,
+    region: str,
+    policy: TagPolicy,
+    catalog: ports.ProfileCatalog,
+) -> CreatePlan:
+    """Every check of ``profiles create``, reading only: the tag policy, AWS's documented checks,
+    the name not taken in ``region``, and the source to copy ``model`` from there.
+
+    Raises :class:`ProfileRefused` or :class:`SourceNotFound`; ``catalog`` is ``region``'s adapter.
+    """
+    _check_request(name, description, tags, policy=policy, catalog=catalog, what="created")
+    source = resolve_copy_source(model, region, catalog.list_foundation_models(), catalog.list_system_profiles())
+    return CreatePlan(name=name, region=region, tags=dict(tags), description=description, source=source)
+
+
+def create_planned(
+    plan: CreatePlan, creator: ports.ProfileCreator, *, client_request_token: str | None = None
+) -> CreatedFromPlan:
+    """Create what ``plan`` says, once, with a client request token (a fresh one unless given)."""
+    created = creator.create_profile(
+        name=plan.name,
+        copy_from=plan.source.arn,
+        tags=dict(plan.tags),
+        description=plan.description,
+        client_request_token=client_request_token or str(uuid.uuid4()),
+    )
+    return CreatedFromPlan(arn=created.arn, copy_from=plan.source.arn)
+
+
+def _retired_source_message(record: DeletionRecord, suggestions: Sequence[str]) -> str:
+    description = record.description or None
+    tag_flags = " ".join(f"--tag {shlex.quote(f'{key}={value}')}" for key, value in record.tags.items())
+    if description:
+        tag_flags = f"--description {shlex.quote(description)} {tag_flags}"
+    others = f"; other current models: {', '.join(suggestions[1:])}" if len(suggestions) > 1 else ""
+    return (
+        f"refused: {record.copy_from} is no longer offered in {record.region}, so the profile cannot be "
+        "re-created as it was; create it from a current model instead: bedrock-governance profiles create "
+        f"--region {record.region} --name {shlex.quote(record.name)} "
+        f"--model {suggestions[0] if suggestions else '<a model offered there>'} {tag_flags}".rstrip()
+        + others
+    )
+
+
+def plan_restore(
+    record: DeletionRecord,
+    *,
+    extra_tags: Mapping[str, str],
+    policy: TagPolicy,
+    catalog: ports.ProfileCatalog,
+) -> RestorePlan:
+    """Every check of ``profiles restore``, reading only: the record's tags with ``extra_tags`` over
+    them against the tag policy, AWS's documented checks, the name not taken, and the record's
+    source still offered in its region (else the refusal suggests ``profiles create --model``).
+
+    ``catalog`` must be the adapter of ``record.region``. Raises :class:`ProfileRefused`.
+    """
+    tags = {**record.tags, **extra_tags}
+    _check_request(record.name, record.description or None, tags, policy=policy, catalog=catalog, what="re-created")
+    models, system = catalog.list_foundation_models(), catalog.list_system_profiles()
+    restored = replace(record, tags=tags)
+    if not source_offered(record.copy_from, models, system):
+        raise ProfileRefused(_retired_source_message(restored, suggest_models(record.copy_from, models, system)))
+    return RestorePlan(record=restored)
+
+
+def restore_planned(
+    plan: RestorePlan, creator: ports.ProfileCreator, *, client_request_token: str | None = None
+) -> Restored:
+    """Re-create what ``plan`` says, once, with a client request token (a fresh one unless given)."""
+    arn = restore_profile(plan.record, creator, client_request_token=client_request_token or str(uuid.uuid4()))
+    return Restored(arn=arn, old_arn=plan.record.old_arn)

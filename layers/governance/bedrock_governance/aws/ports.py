@@ -9,6 +9,7 @@ Protocol               adapter                             used by
 =====================  ==================================  ==========================
 ``BedrockProfiles``    :class:`aws.bedrock.BedrockProfiles`  inventory, idle
 ``ProfileCreator``     :class:`aws.bedrock.BedrockProfiles`  profiles (create, restore)
+``ProfileCatalog``     :class:`aws.bedrock.BedrockProfiles`  profiles (create, restore)
 ``TagReader``          :class:`aws.tagging.TagReader`        inventory, idle
 ``TagWriter``          :class:`aws.tagging.TagWriter`        idle
 ``InvocationReader``   :class:`aws.cloudwatch.InvocationReader`  idle
@@ -60,6 +61,12 @@ class BedrockProfiles(Protocol):
     def tag(self, arn: str, tags: Mapping[str, str], /) -> None: ...
     def untag(self, arn: str, keys: list[str], /) -> None: ...
     def tags_of(self, arn: str, /) -> dict[str, str]: ...
+
+
+class ProfileCatalog(Protocol):
+    def list_application_profiles(self) -> list[InferenceProfile]: ...
+    def list_foundation_models(self) -> list[Mapping[str, Any]]: ...
+    def list_system_profiles(self) -> list[Mapping[str, Any]]: ...
 
 
 class ProfileCreator(Protocol):
