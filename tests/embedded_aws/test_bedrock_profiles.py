@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -442,7 +442,9 @@ def test_at_most_50_tags_after_tag_resource(bedrock: Any) -> None:
     with pytest.raises(ClientError) as error:
         bedrock.tag_resource(resourceARN=arn, tags=[{"key": "one-too-many", "value": "v"}])
     assert error_code(error) == "TooManyTagsException"
-    assert error.value.response["resourceName"] == arn
+    # A field of this error beyond the ones botocore declares for every ClientError.
+    response: Mapping[str, object] = error.value.response
+    assert response["resourceName"] == arn
     assert len(tags_of(bedrock, arn)) == 50
 
 

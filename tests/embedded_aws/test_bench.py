@@ -150,7 +150,9 @@ def stored_usage(estate: Estate) -> set[tuple[str, datetime, float, str | None]]
     """The datapoints the embedded CloudWatch holds, by profile name."""
     names = {p.profile_id: p.name for p in estate.profiles}
     return {
-        (names[datum.dimensions[0].value], datum.timestamp, datum.value, datum.unit)
+        # moto's backend types the list as MetricDatumBase (only MetricDatum has .value) and a
+        # dimension's value as optional: put_metric_data with Value and dimensions stores neither case.
+        (names[datum.dimensions[0].value], datum.timestamp, datum.value, datum.unit)  # type: ignore[index, attr-defined]
         for datum in cloudwatch_backends[ACCOUNT_ID][ONE_REGION[0]].metric_data
         if datum.namespace == "AWS/Bedrock" and datum.name == "Invocations"
     }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import boto3
 import pytest
 from botocore.config import Config
@@ -10,6 +13,12 @@ from botocore.exceptions import ClientError
 from embedded_aws import embedded_aws
 from embedded_aws.calls import count_api_calls
 from embedded_aws.faults import Fault, inject_faults
+
+
+def any_client(service: str, **options: Any) -> Any:
+    """``boto3.client`` for a service named at run time: the stubs' overloads want a literal name."""
+    make: Callable[..., Any] = boto3.client
+    return make(service, **options)
 
 
 def test_calls_are_counted_per_operation_and_region() -> None:
@@ -50,7 +59,7 @@ def test_clients_created_outside_the_block_are_not_counted() -> None:
 )
 def test_injected_faults_arrive_as_aws_errors_in_each_protocol(service: str, call: object, code: str) -> None:
     with embedded_aws(), inject_faults(Fault(service, "*", code, status=400)):
-        client = boto3.client(service, region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
+        client = any_client(service, region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
         with pytest.raises(ClientError) as caught:
             call(client)  # type: ignore[operator]
     assert caught.value.response["Error"]["Code"] == code

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -28,6 +28,9 @@ from botocore.exceptions import ClientError
 from bedrock_governance.cli import EXIT_OK, main
 from embedded_aws.seed import DEFAULT_REGIONS, DEMO_PROFILES
 from tests.conftest import FAKE_ENV
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
 
 REGIONS = ",".join(DEFAULT_REGIONS)
 STARTUP_SECONDS = 120
@@ -171,7 +174,7 @@ def test_the_installed_command_line_works_with_the_printed_exports(seeded: Serve
     assert f"of {DEMO_PROFILES} profiles non-compliant" in result.stdout
 
 
-def _query(query_id: str, namespace: str, profile_id: str) -> dict[str, Any]:
+def _query(query_id: str, namespace: str, profile_id: str) -> MetricDataQueryTypeDef:
     return {
         "Id": query_id,
         "MetricStat": {
@@ -189,7 +192,7 @@ def _query(query_id: str, namespace: str, profile_id: str) -> dict[str, Any]:
 def test_cloudwatch_has_the_fidelity_of_the_tests(seeded: ServerProcess) -> None:
     cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=seeded.endpoint)
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    window = {"StartTime": end - timedelta(days=10), "EndTime": end}
+    start = end - timedelta(days=10)
     profile_id = "decoydecoyde"
     cw.put_metric_data(
         Namespace="Custom/Elsewhere",
@@ -203,23 +206,24 @@ def test_cloudwatch_has_the_fidelity_of_the_tests(seeded: ServerProcess) -> None
         ],
     )
     # An AWS/Bedrock query does not see another namespace's datapoints (plain moto would).
-    [bedrock] = cw.get_metric_data(MetricDataQueries=[_query("m0", "AWS/Bedrock", profile_id)], **window)[
-        "MetricDataResults"
-    ]
+    [bedrock] = cw.get_metric_data(
+        MetricDataQueries=[_query("m0", "AWS/Bedrock", profile_id)], StartTime=start, EndTime=end
+    )["MetricDataResults"]
     assert bedrock["Values"] == []
-    [elsewhere] = cw.get_metric_data(MetricDataQueries=[_query("m0", "Custom/Elsewhere", profile_id)], **window)[
-        "MetricDataResults"
-    ]
+    [elsewhere] = cw.get_metric_data(
+        MetricDataQueries=[_query("m0", "Custom/Elsewhere", profile_id)], StartTime=start, EndTime=end
+    )["MetricDataResults"]
     assert elsewhere["Values"] == [7.0]
     # AWS's limit of 500 queries a request.
     too_many = [_query(f"q{i}", "AWS/Bedrock", profile_id) for i in range(501)]
     with pytest.raises(ClientError, match="must not have a size greater than 500"):
-        cw.get_metric_data(MetricDataQueries=too_many, **window)
+        cw.get_metric_data(MetricDataQueries=too_many, StartTime=start, EndTime=end)
     # Metric math is refused, not answered with an empty series.
     with pytest.raises(ClientError) as error:
         cw.get_metric_data(
             MetricDataQueries=[_query("m0", "AWS/Bedrock", profile_id), {"Id": "e1", "Expression": "m0 * 2"}],
-            **window,
+            StartTime=start,
+            EndTime=end,
         )
     assert error.value.response["Error"]["Code"] == "ValidationError"
     assert "does not evaluate metric math" in error.value.response["Error"]["Message"]

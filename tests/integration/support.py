@@ -111,7 +111,8 @@ def recorded_backoff(monkeypatch: pytest.MonkeyPatch) -> Iterator[Backoff]:
             backoff.sleep(wait)
         return 0.0
 
-    original_sleep_amount = botocore.retries.bucket.TokenBucket._sleep_amount
+    # A private method of botocore's rate limiter, absent from botocore-stubs.
+    original_sleep_amount = botocore.retries.bucket.TokenBucket._sleep_amount  # type: ignore[attr-defined]
     monkeypatch.setattr(botocore.endpoint, "time", _Time)
     monkeypatch.setattr(botocore.retries.bucket.TokenBucket, "_sleep_amount", rate_limited)
     yield backoff

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -17,6 +18,9 @@ from bedrock_governance.idle.policy import IdleAction, OutcomeStatus
 from embedded_aws import embedded_aws
 from embedded_aws.bedrock import set_profile_created_at
 from embedded_aws.calls import count_api_calls
+
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock.type_defs import CreateInferenceProfileRequestTypeDef
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -35,7 +39,7 @@ def quiet_profiles(count: int, prefix: str = "quiet", **tags: str) -> list[str]:
     bedrock = boto3.client("bedrock", region_name=REGION)
     arns = []
     for index in range(count):
-        request: dict[str, object] = {
+        request: CreateInferenceProfileRequestTypeDef = {
             "inferenceProfileName": f"{prefix}-{index:03d}",
             "modelSource": {"copyFrom": HAIKU},
         }

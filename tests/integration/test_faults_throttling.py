@@ -114,7 +114,8 @@ def test_a_throttling_burst_on_every_service_loses_nothing(function: str, monkey
 
 
 def test_the_one_retry_configuration_outlasts_the_bursts_above() -> None:
-    retries = RETRY_CONFIG.retries
+    # botocore sets each Config option as an attribute at run time; botocore-stubs declares only __init__.
+    retries = RETRY_CONFIG.retries  # type: ignore[attr-defined]
     assert retries is not None
     assert retries["mode"] == "adaptive"
     # botocore turns max_attempts (retries) into total_max_attempts (attempts) when a client is made.

@@ -9,7 +9,7 @@ other namespaces and metric names, so a function that read the wrong metric woul
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,9 @@ from stack_harness import deploy_stack
 from tests.embedded_aws.strict_cloudwatch import strict_cloudwatch
 
 if TYPE_CHECKING:
+    from mypy_boto3_bedrock.type_defs import CreateInferenceProfileRequestTypeDef
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
+
     from stack_harness import DeployedStack
 
 pytestmark = pytest.mark.deployment
@@ -53,9 +56,19 @@ def strict(aws: None) -> Iterator[None]:
         yield
 
 
-def create(name: str, *, region: str = REGION, copy_from: str | None = None, old: bool = True, **tags: str) -> str:
+def create(
+    name: str,
+    *,
+    region: str = REGION,
+    copy_from: str | None = None,
+    old: bool = True,
+    tagged: Mapping[str, str] | None = None,
+    **keyword_tags: str,
+) -> str:
+    """A profile; ``tagged`` holds the tags whose keys are not Python names (``KEEP_TAG``)."""
+    tags = {**(tagged or {}), **keyword_tags}
     client = boto3.client("bedrock", region_name=region)
-    request: dict[str, Any] = {
+    request: CreateInferenceProfileRequestTypeDef = {
         "inferenceProfileName": name,
         "description": f"{name} traffic",
         "modelSource": {"copyFrom": copy_from or HAIKU.format(region=region)},
@@ -72,7 +85,7 @@ def use(arn: str, at: datetime, count: float = 10) -> None:
     """Traffic through a profile as Bedrock reports it, plus decoys the function must not count."""
     region, profile_id = arn.split(":")[3], arn.rsplit("/", 1)[1]
     client = boto3.client("cloudwatch", region_name=region)
-    dimensions = [{"Name": "ModelId", "Value": profile_id}]
+    dimensions: list[DimensionTypeDef] = [{"Name": "ModelId", "Value": profile_id}]
     client.put_metric_data(
         Namespace="AWS/Bedrock",
         MetricData=[{"MetricName": "Invocations", "Dimensions": dimensions, "Timestamp": at, "Value": count}],
@@ -82,7 +95,7 @@ def use(arn: str, at: datetime, count: float = 10) -> None:
 def decoys(arn: str, at: datetime) -> None:
     region, profile_id = arn.split(":")[3], arn.rsplit("/", 1)[1]
     client = boto3.client("cloudwatch", region_name=region)
-    dimensions = [{"Name": "ModelId", "Value": profile_id}]
+    dimensions: list[DimensionTypeDef] = [{"Name": "ModelId", "Value": profile_id}]
     client.put_metric_data(
         Namespace="AWS/BedrockAgents",
         MetricData=[{"MetricName": "Invocations", "Dimensions": dimensions, "Timestamp": at, "Value": 99}],
@@ -134,7 +147,7 @@ def test_idle_profiles_over_time(deploy: Callable[..., DeployedStack], strict: N
     idle = create("idle", Owner="ana@example.com", Project="Chatbot")
     idle_eu = create("idle-eu", region=OTHER_REGION, copy_from=EU_SONNET, Owner="eve@example.com", Project="Search")
     comeback = create("comeback", Owner="carl@example.com")
-    exempt = create("exempt", **{KEEP_TAG: "true", "Owner": "dee@example.com"})
+    exempt = create("exempt", tagged={KEEP_TAG: "true"}, Owner="dee@example.com")
     young = create("young", old=False, Owner="yan@example.com")
     everyone = (busy, idle, idle_eu, comeback, exempt, young)
     use(idle, T1 - timedelta(days=45), 3)  # its last use, long before the idle window
@@ -286,7 +299,7 @@ def test_only_the_idle_function_may_delete_profiles_and_only_marked_ones(deploy:
 
 def test_an_on_demand_dry_run_cannot_delete(deploy: Callable[..., DeployedStack], strict: None) -> None:
     stack = deploy(CleanupDryRun="false")
-    marked = create("marked", **{IDLE_SINCE_TAG: (T3.date() - timedelta(days=20)).isoformat()})
+    marked = create("marked", tagged={IDLE_SINCE_TAG: (T3.date() - timedelta(days=20)).isoformat()})
     on_demand = {"dryRun": True, "scheduledTime": T3.strftime("%Y-%m-%dT%H:%M:%SZ")}
     summary = stack.invoke(FUNCTION, on_demand, now=T3)
     assert summary["dryRun"] is True

@@ -6,10 +6,10 @@ import argparse
 import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from bedrock_governance import cli
-from bedrock_governance.aws.s3 import StateRead
+from bedrock_governance.aws.s3 import StateRead, UnreadableObject
 from bedrock_governance.budgets import render as budget_alert
 from bedrock_governance.core import events
 from bedrock_governance.core.models import InferenceProfile
@@ -22,6 +22,8 @@ from bedrock_governance.tags.policy import TagPolicy, evaluate_profile
 from bedrock_governance.tags.state import AlertState, decide_alert
 from tests.unit.factories import profile
 from tests.unit.test_budget_alert import facts as budget_facts
+
+T = TypeVar("T")
 
 TOKYO = timezone(timedelta(hours=9))
 # 16:00 in Tokyo is 07:00 UTC: a label saying "16:00 UTC" would be nine hours wrong.
@@ -81,8 +83,11 @@ class FakeStore:
     bucket: str = "governance-state"
     keys: list[str] = dataclasses.field(default_factory=list)
 
-    def read_state(self, key: str, parse: Callable[[Any], Any]) -> StateRead[Any]:
+    def read_state(self, key: str, parse: Callable[[dict[str, Any]], T], /) -> StateRead[T]:
         return StateRead(None)
+
+    def quarantine(self, unreadable: UnreadableObject, now: datetime, /) -> UnreadableObject:
+        return unreadable
 
     def put(self, key: str, document: dict[str, Any]) -> str:
         self.keys.append(key)
@@ -108,7 +113,7 @@ def test_the_full_tag_report_key_ends_in_z_and_is_utc() -> None:
         }
     )
     store = FakeStore()
-    job = TagComplianceJob(config, inventory=inventory, publisher=None, store=store)  # type: ignore[arg-type]
+    job = TagComplianceJob(config, inventory=inventory, publisher=None, store=store)
     result = job.run(LOCAL)
     assert result.full_report_uri is not None
     assert f"{REPORT_PREFIX}2026-11-26T070000Z.json" in store.keys
