@@ -18,7 +18,7 @@ from typing import Any, Final
 from bedrock_governance.budgets.policy import Conflict, CostTagCheck, Orphan
 from bedrock_governance.core.models import NotificationSpec, RegionFailure, Subscriber
 from bedrock_governance.core.notify import Notification
-from bedrock_governance.core.text import RULE, footer, plural, run_header, shell_word, visible_text
+from bedrock_governance.core.text import RULE, footer, omitted_line, plural, run_header, shell_word, visible_text
 
 STATE_VERSION: Final = 1
 
@@ -310,7 +310,7 @@ def render(
         shown += len(visible_attention)
     omitted = total - shown
     if omitted:
-        lines += [f"... and {omitted:,} more not shown to keep this message within SNS limits; see the logs.", ""]
+        lines += [omitted_line(omitted), ""]
     lines += footer(
         "BudgetFunction",
         [

@@ -121,3 +121,8 @@ def footer(function_name: str, extra_lines: Sequence[str] = (), *, rest: str = "
     followed on the same line by ``rest`` (a full stop, or the first words of what follows),
     then ``extra_lines``."""
     return ["--", sent_by(function_name) + rest, *extra_lines]
+
+
+def omitted_line(count: int, where: str = " see the logs.") -> str:
+    """The line saying how many items a message left out to stay within SNS's size limit."""
+    return f"... and {count:,} more not shown to keep this message within SNS limits;{where}"

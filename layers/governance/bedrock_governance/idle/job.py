@@ -228,40 +228,39 @@ class _RegionActions:
         return IdleOutcome(decision)
 
     def _write_marks(self, decisions: Sequence[IdleDecision]) -> list[IdleOutcome]:
-        """Marks and unmarks through the Tagging API, 20 profiles a call, failures per profile."""
+        """Marks and unmarks through the Tagging API, 20 profiles a call, failures per profile.
+
+        Decisions are grouped by the mark they write (``None``: the mark is removed), so a whole
+        group is one bulk write.
+        """
         groups: dict[str | None, list[IdleDecision]] = {}
         for decision in decisions:
-            if decision.action is IdleAction.MARK and decision.idle_since is None:
-                raise GovernanceError(f"a mark decision without a date for {decision.profile.arn}")
-            value = (
-                decision.idle_since.isoformat() if decision.action is IdleAction.MARK and decision.idle_since else None
-            )
-            groups.setdefault(value, []).append(decision)
+            groups.setdefault(_mark_value(decision), []).append(decision)
         outcomes: list[IdleOutcome] = []
         for value, group in groups.items():
             arns = [d.profile.arn for d in group]
+            what = "removing the idle mark" if value is None else "writing the idle mark"
             if value is None:
                 failed = self._apis.tag_writer.untag(arns, [IDLE_SINCE_TAG])
-                what = "removing the idle mark"
             else:
                 failed = self._apis.tag_writer.tag(arns, {IDLE_SINCE_TAG: value})
-                what = "writing the idle mark"
             for decision in group:
                 if decision.profile.arn in failed:
                     # The bulk answer's per-ARN codes are generic: Bedrock's own call says why (gone,
                     # too many tags, denied), and may succeed where the bulk write did not.
-                    outcomes.append(self._write_mark(decision, what))
+                    outcomes.append(self._write_mark(decision, value, what))
                 else:
                     outcomes.append(IdleOutcome(decision))
         return outcomes
 
-    def _write_mark(self, decision: IdleDecision, what: str) -> IdleOutcome:
+    def _write_mark(self, decision: IdleDecision, value: str | None, what: str) -> IdleOutcome:
+        """One profile's mark written (``value``) or removed (``None``) through Bedrock itself."""
         arn = decision.profile.arn
         try:
-            if decision.action is IdleAction.MARK and decision.idle_since is not None:
-                self._apis.bedrock.tag(arn, {IDLE_SINCE_TAG: decision.idle_since.isoformat()})
-            else:
+            if value is None:
                 self._apis.bedrock.untag(arn, [IDLE_SINCE_TAG])
+            else:
+                self._apis.bedrock.tag(arn, {IDLE_SINCE_TAG: value})
         except NotFound:
             return IdleOutcome(decision, OutcomeStatus.ALREADY_GONE, "the profile no longer exists")
         except AwsError as error:
@@ -405,6 +404,15 @@ class _RegionActions:
             records.put(record.key, record.to_json())
         except AwsError:
             logger.exception("Could not update a deletion record's status", extra={"key": record.key})
+
+
+def _mark_value(decision: IdleDecision) -> str | None:
+    """The idle mark a MARK decision writes, or None for an UNMARK (the mark is removed)."""
+    if decision.action is IdleAction.UNMARK:
+        return None
+    if decision.idle_since is None:
+        raise GovernanceError(f"a mark decision without a date for {decision.profile.arn}")
+    return decision.idle_since.isoformat()
 
 
 def _settled_as_deleted(records: ports.RecordStore, key: str) -> bool:

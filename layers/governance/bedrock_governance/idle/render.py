@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from bedrock_governance.core.models import KEEP_TAG, RegionFailure
 from bedrock_governance.core.notify import Notification
-from bedrock_governance.core.text import RULE, footer, plural, run_header, shell_word, visible_text
+from bedrock_governance.core.text import RULE, footer, omitted_line, plural, run_header, shell_word, visible_text
 from bedrock_governance.idle.policy import BreakerTrip, IdleAction, IdleOutcome, IdleSettings, OutcomeStatus
 
 CAP_BANNER: Final = "!" * 72
@@ -248,7 +248,7 @@ def render(facts: IdleRunFacts, limit: int) -> Notification:
             lines += _block(shown, outcome, keep_hint=keep_hint)
             documents.append({"section": key, **outcome.to_dict()})
     if omitted:
-        lines += [f"... and {omitted:,} more not shown to keep this message within SNS limits; see the logs.", ""]
+        lines += [omitted_line(omitted), ""]
     lines += footer(
         "IdleProfileFunction",
         [
