@@ -89,8 +89,10 @@ def test_the_scheduled_time_within_the_retry_window_is_used(deploy: Callable[...
     stack = deploy()
     quiet = create_profile("quiet", {"Owner": "ana@example.com"})
     set_profile_created_at(ACCOUNT, REGION, quiet, REAL - timedelta(days=300))
-    # A retry six hours late still decides as the first attempt did: the mark carries its date.
-    retried = REAL - timedelta(hours=6)
+    # A retry nearly seven hours late still decides as the first attempt did: the mark carries the
+    # event's date, the day before the clock's, so a run that ignored the event would differ.
+    retried = REAL - timedelta(hours=6, minutes=45)
+    assert retried.date() != REAL.date()
     invoke(stack, {"source": "bedrock-governance.schedule", "scheduledTime": retried.isoformat()})
     assert tags_of(quiet)[IDLE_SINCE_TAG] == retried.date().isoformat()
 
