@@ -18,9 +18,9 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from embedded_aws import bedrock, budgets, costexplorer, tagging  # noqa: PLC0415
+        from embedded_aws import accounts, bedrock, budgets, costexplorer, tagging  # noqa: PLC0415
 
-        for extension in (bedrock, tagging, costexplorer, budgets):
+        for extension in (bedrock, tagging, costexplorer, budgets, accounts):
             extension.install()
         _installed = True
 

@@ -12,6 +12,8 @@ from bedrock_governance.core.events import dry_run_requested, scheduled_run_time
 from bedrock_governance.core.metrics import record
 from bedrock_governance.idle.config import IdleConfig
 from bedrock_governance.idle.job import IdleProfileJob
+from bedrock_governance.idle.organization import aggregate_idle_step
+from bedrock_governance.org.job import is_aggregation
 
 logger = Logger()
 metrics = Metrics()
@@ -22,8 +24,11 @@ metrics = Metrics()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The same steps in every function. {"dryRun": true} computes and logs, and changes nothing.
     config = IdleConfig.from_env()
-    job = IdleProfileJob.from_config(config, ClientFactory(), dry_run=dry_run_requested(event))
-    result = job.run(now=scheduled_run_time(event))
+    if is_aggregation(event):  # the last step of IdleProfileStateMachine (organization scope)
+        result = aggregate_idle_step(event, config, ClientFactory())
+    else:
+        job = IdleProfileJob.from_config(config, ClientFactory(), dry_run=dry_run_requested(event))
+        result = job.run(now=scheduled_run_time(event))
     # Metrics first: a message that could not be sent fails the invocation (alarm), never the counts.
     record(metrics, result)
     result.raise_if_alert_failed()

@@ -10,8 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.core.events import dry_run_requested, scheduled_run_time
 from bedrock_governance.core.metrics import record
+from bedrock_governance.org.job import is_aggregation
 from bedrock_governance.tags.config import TagComplianceConfig
 from bedrock_governance.tags.job import TagComplianceJob
+from bedrock_governance.tags.organization import aggregate_tags_step
 
 logger = Logger()
 metrics = Metrics()
@@ -22,8 +24,11 @@ metrics = Metrics()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The same steps in every function. {"dryRun": true} computes and logs, and changes nothing.
     config = TagComplianceConfig.from_env()
-    job = TagComplianceJob.from_config(config, ClientFactory(), dry_run=dry_run_requested(event))
-    result = job.run(now=scheduled_run_time(event))
+    if is_aggregation(event):  # the last step of TagComplianceStateMachine (organization scope)
+        result = aggregate_tags_step(event, config, ClientFactory())
+    else:
+        job = TagComplianceJob.from_config(config, ClientFactory(), dry_run=dry_run_requested(event))
+        result = job.run(now=scheduled_run_time(event))
     # Metrics first: a message that could not be sent fails the invocation (alarm), never the counts.
     record(metrics, result)
     result.raise_if_alert_failed()

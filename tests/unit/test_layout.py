@@ -18,9 +18,16 @@ import setuptools
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "governance"
 PACKAGE = LAYER / "bedrock_governance"
-JOB_PACKAGES = ("tags", "idle", "cost", "budgets")
-# Each function's handler and the one job package it runs.
-HANDLERS = {"tag_compliance": "tags", "idle_profiles": "idle", "cost_report": "cost", "budgets": "budgets"}
+JOB_PACKAGES = ("tags", "idle", "cost", "budgets", "org")
+# Each function's handler and the job packages it runs: the two jobs an organization run aggregates
+# load the shared organization package too; its worker reads with the idle job's own code.
+HANDLERS = {
+    "tag_compliance": {"tags", "org"},
+    "idle_profiles": {"idle", "org"},
+    "cost_report": {"cost"},
+    "budgets": {"budgets"},
+    "organization_worker": {"org", "idle"},
+}
 
 
 def loaded_after(code: str) -> list[str]:
@@ -63,8 +70,8 @@ def test_a_policy_loads_no_aws_sdk(job: str) -> None:
     assert [module for module in modules if is_aws_sdk(module)] == []
 
 
-@pytest.mark.parametrize(("function", "job"), sorted(HANDLERS.items()))
-def test_a_handler_loads_only_its_own_job_package(function: str, job: str) -> None:
+@pytest.mark.parametrize(("function", "jobs"), sorted(HANDLERS.items()))
+def test_a_handler_loads_only_its_own_job_packages(function: str, jobs: set[str]) -> None:
     app = ROOT / "functions" / function / "app.py"
     code = (
         "import importlib.util\n"
@@ -74,7 +81,7 @@ def test_a_handler_loads_only_its_own_job_package(function: str, job: str) -> No
         "assert callable(module.lambda_handler)"
     )
     modules = loaded_after(code)
-    assert job_packages_in(modules) == {job}
+    assert job_packages_in(modules) == jobs
     # The layer's own copy, not some installed one.
     assert "bedrock_governance" in modules
 

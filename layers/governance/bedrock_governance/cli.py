@@ -37,7 +37,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, NoReturn, TextIO
@@ -49,6 +49,7 @@ from bedrock_governance import __version__
 from bedrock_governance.aws.bedrock import BedrockProfiles
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.errors import aws_call, translate
+from bedrock_governance.aws.organizations import OrganizationDirectory
 from bedrock_governance.aws.s3 import JsonStore
 from bedrock_governance.budgets.config import BudgetConfig
 from bedrock_governance.budgets.job import BudgetJob, BudgetRunResult
@@ -71,8 +72,13 @@ from bedrock_governance.cost.config import CostReportConfig
 from bedrock_governance.cost.job import CostReportJob
 from bedrock_governance.idle.config import IdleConfig
 from bedrock_governance.idle.job import IdleProfileJob
+from bedrock_governance.idle.organization import aggregate_idle
 from bedrock_governance.idle.policy import IDLE_ACTIONS, IdleAction, OutcomeStatus
 from bedrock_governance.idle.records import NEW_ARN_NOTICE, DeletionRecord, InvalidDeletionRecord
+from bedrock_governance.org.config import OrganizationConfig, parse_account_ids
+from bedrock_governance.org.job import OrganizationPlan, central_member_clients, list_targets
+from bedrock_governance.org.policy import OrganizationJob, TargetSweep
+from bedrock_governance.org.worker import sweep_all
 from bedrock_governance.profiles import (
     ProfileRefused,
     create_planned,
@@ -82,6 +88,7 @@ from bedrock_governance.profiles import (
 )
 from bedrock_governance.tags.config import TagComplianceConfig, tag_policy_from_env
 from bedrock_governance.tags.job import TagComplianceJob
+from bedrock_governance.tags.organization import aggregate_tags
 from bedrock_governance.tags.policy import TagPolicy
 
 EXIT_OK = 0
@@ -165,9 +172,52 @@ def _decision_time(args: argparse.Namespace, *, writes: bool = False) -> datetim
 # --- check / report / sync ----------------------------------------------------------------------
 
 
+def _organization_config(ctx: Context) -> OrganizationConfig | None:
+    """The organization scope the flags ask for (``--organization`` or ``--accounts``), else None."""
+    args = ctx.args
+    if not (args.organization or args.accounts):
+        return None
+    if args.organization and args.accounts:
+        raise UsageError("--organization and --accounts exclude each other: pick the accounts one way")
+    config = OrganizationConfig.from_env(
+        ctx.env(
+            GOVERNANCE_SCOPE="ORGANIZATION",
+            ORGANIZATIONAL_UNIT_IDS=args.organizational_unit_ids,
+            EXCLUDED_ACCOUNT_IDS=args.excluded_account_ids,
+            MEMBER_ROLE_NAME=args.member_role,
+            MAX_CONCURRENT_ACCOUNTS=_str(args.max_concurrent_accounts),
+        )
+    )
+    if args.accounts:
+        accounts = parse_account_ids(args.accounts, "--accounts")
+        if not accounts:
+            raise UsageError("--accounts needs at least one 12-digit account id")
+        config = replace(config, accounts=accounts)
+    return config
+
+
+def _organization_sweeps(
+    ctx: Context, organization: OrganizationConfig, job: OrganizationJob, regions: Sequence[str], now: datetime
+) -> tuple[OrganizationPlan, list[TargetSweep]]:
+    """The state machine's first two steps, on this machine: the targets, then a worker each."""
+    directory = OrganizationDirectory(ctx.clients.organizations())
+    plan = list_targets(organization, regions, directory)
+    role = organization.member_role_name
+    sweeps = sweep_all(
+        job,
+        plan,
+        central_member_clients(ctx.clients, role, job),
+        now=now,
+        role_name=role,
+        max_workers=organization.max_concurrent_accounts,
+    )
+    return plan, sweeps
+
+
 def check_tags(ctx: Context) -> int:
     args = ctx.args
     now = _decision_time(args)
+    organization = _organization_config(ctx)
     config = TagComplianceConfig.from_env(
         ctx.env(
             ALERT_TOPIC_ARN=ctx.topic(args.topic_arn, "ALERT_TOPIC_ARN"),
@@ -176,8 +226,11 @@ def check_tags(ctx: Context) -> int:
             STATE_BUCKET=None,
         )
     )
-    job = TagComplianceJob.from_config(config, ctx.clients, dry_run=not args.publish)
-    result = job.run(now)
+    if organization is not None:
+        plan, sweeps = _organization_sweeps(ctx, organization, OrganizationJob.TAG_COMPLIANCE, config.regions, now)
+        result = aggregate_tags(config, ctx.clients, plan, sweeps, now, dry_run=not args.publish)
+    else:
+        result = TagComplianceJob.from_config(config, ctx.clients, dry_run=not args.publish).run(now)
     _emit(ctx, result.notification, result.summary(), "All application inference profiles are tagged right.")
     return _exit(ctx, _region_problems(result.failures) + _not_published(result), findings=bool(result.findings))
 
@@ -187,6 +240,7 @@ def check_idle(ctx: Context) -> int:
     if args.delete and not args.records_bucket:
         raise UsageError("--delete needs --records-bucket: nothing is deleted without a deletion record")
     now = _decision_time(args, writes=args.apply or args.delete)
+    organization = _organization_config(ctx)
     config = IdleConfig.from_env(
         ctx.env(
             ALERT_TOPIC_ARN=ctx.topic(args.topic_arn, "ALERT_TOPIC_ARN"),
@@ -198,10 +252,25 @@ def check_idle(ctx: Context) -> int:
             CLEANUP_DRY_RUN="false" if args.delete else "true",
         )
     )
-    job = IdleProfileJob.from_config(
-        config, ctx.clients, dry_run=not args.delete, read_only=not (args.apply or args.delete), publish=args.publish
-    )
-    result = job.run(now)
+    read_only = not (args.apply or args.delete)
+    if organization is not None:
+        job = OrganizationJob.IDLE_PROFILES
+        plan, sweeps = _organization_sweeps(ctx, organization, job, config.regions, now)
+        result = aggregate_idle(
+            config,
+            ctx.clients,
+            plan,
+            sweeps,
+            now,
+            clients_for=central_member_clients(ctx.clients, organization.member_role_name, job),
+            dry_run=not args.delete,
+            read_only=read_only,
+            publish=args.publish,
+        )
+    else:
+        result = IdleProfileJob.from_config(
+            config, ctx.clients, dry_run=not args.delete, read_only=read_only, publish=args.publish
+        ).run(now)
     _emit(ctx, result.notification, result.summary(), "No idle application inference profiles.")
     idle = [o for o in result.outcomes if o.action in IDLE_ACTIONS]
     problems = _region_problems(result.failures)
@@ -377,7 +446,10 @@ _NOT_DONE: Final = frozenset({OutcomeStatus.FAILED, OutcomeStatus.IN_USE})
 
 
 def _region_problems(failures: Sequence[RegionFailure]) -> list[str]:
-    return [f"region failed: {failure.describe()}" for failure in failures]
+    # Organization scope names account/region targets: "region failed" would mislead there.
+    return [
+        f"{'not checked' if '/' in failure.region else 'region failed'}: {failure.describe()}" for failure in failures
+    ]
 
 
 def _not_published(result: RunResult) -> list[str]:
@@ -524,6 +596,25 @@ def _tag_policy_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allowed-values", help='JSON, e.g. {"Environment": ["dev", "prod"]}')
 
 
+def _organization_flags(parser: argparse.ArgumentParser) -> None:
+    scope = parser.add_argument_group("organization scope (run from the management or delegated admin account)")
+    scope.add_argument(
+        "--organization", action="store_true", help="every ACTIVE account of the organization, through its member role"
+    )
+    scope.add_argument(
+        "--accounts", help="these accounts only, comma-separated 12-digit ids (Organizations not needed)"
+    )
+    scope.add_argument(
+        "--member-role", help="role assumed in each account (default: MEMBER_ROLE_NAME or BedrockGovernanceMember)"
+    )
+    scope.add_argument(
+        "--organizational-unit-ids",
+        help="only accounts under these OUs, comma-separated (default: the whole organization)",
+    )
+    scope.add_argument("--excluded-account-ids", help="accounts left out, comma-separated")
+    scope.add_argument("--max-concurrent-accounts", type=int, help="accounts x regions swept at once (default: 20)")
+
+
 def _add_check(groups: Any) -> None:
     check = groups.add_parser("check", help="check tags or idle profiles").add_subparsers(
         dest="command", required=True, metavar="{tags,idle}"
@@ -534,6 +625,7 @@ def _add_check(groups: Any) -> None:
     tags.add_argument("--publish", action="store_true", help="also publish the alert to --topic-arn")
     tags.add_argument("--topic-arn", help="SNS topic for --publish (default: ALERT_TOPIC_ARN)")
     tags.add_argument("--fail-on-findings", action="store_true", help="exit 3 when a profile violates the policy")
+    _organization_flags(tags)
     tags.set_defaults(run=check_tags)
 
     idle = check.add_parser("idle", help="profiles without invocations for N days")
@@ -552,6 +644,7 @@ def _add_check(groups: Any) -> None:
     idle.add_argument("--publish", action="store_true", help="also publish the message to --topic-arn")
     idle.add_argument("--topic-arn", help="SNS topic for --publish (default: ALERT_TOPIC_ARN)")
     idle.add_argument("--fail-on-findings", action="store_true", help="exit 3 when a profile is idle")
+    _organization_flags(idle)
     idle.set_defaults(run=check_idle)
 
 
@@ -635,10 +728,17 @@ def build_parser() -> argparse.ArgumentParser:
 # The flags that set a setting, per command: a bad value is named as the user typed it.
 _COMMON_FLAGS: Final = {"GOVERNED_REGIONS": "--regions", "AWS_REGION": "--region"}
 _POLICY_FLAGS: Final = {"REQUIRED_TAG_KEYS": "--required-tags", "ALLOWED_TAG_VALUES": "--allowed-values"}
+_ORGANIZATION_FLAGS: Final = {
+    "ORGANIZATIONAL_UNIT_IDS": "--organizational-unit-ids",
+    "EXCLUDED_ACCOUNT_IDS": "--excluded-account-ids",
+    "MEMBER_ROLE_NAME": "--member-role",
+    "MAX_CONCURRENT_ACCOUNTS": "--max-concurrent-accounts",
+}
 SETTING_FLAGS: Final[Mapping[str, Mapping[str, str]]] = {
-    "check tags": {**_COMMON_FLAGS, **_POLICY_FLAGS, "ALERT_TOPIC_ARN": "--topic-arn"},
+    "check tags": {**_COMMON_FLAGS, **_POLICY_FLAGS, **_ORGANIZATION_FLAGS, "ALERT_TOPIC_ARN": "--topic-arn"},
     "check idle": {
         **_COMMON_FLAGS,
+        **_ORGANIZATION_FLAGS,
         "ALERT_TOPIC_ARN": "--topic-arn",
         "GOVERNANCE_BUCKET": "--records-bucket",
         "IDLE_DAYS": "--idle-days",
@@ -668,7 +768,9 @@ SETTING_FLAGS: Final[Mapping[str, Mapping[str, str]]] = {
 
 
 def _flag_given(args: argparse.Namespace, flag: str) -> bool:
-    return getattr(args, flag.removeprefix("--").replace("-", "_"), None) not in (None, False, "")
+    value = getattr(args, flag.removeprefix("--").replace("-", "_"), None)
+    # Identity, not equality: a typed 0 (``--idle-days 0``) is given, though 0 == False.
+    return value is not None and value is not False and value != ""
 
 
 def _setting_source(error: ConfigError, args: argparse.Namespace | None) -> str:

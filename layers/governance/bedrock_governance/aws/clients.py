@@ -9,12 +9,14 @@ import boto3
 from botocore.config import Config
 
 from bedrock_governance import __version__
+from bedrock_governance.aws.errors import aws_call
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock import BedrockClient
     from mypy_boto3_budgets import BudgetsClient
     from mypy_boto3_ce import CostExplorerClient
     from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_organizations import OrganizationsClient
     from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
@@ -22,6 +24,10 @@ if TYPE_CHECKING:
 
 # Cost Explorer and Budgets are global services answered in us-east-1.
 BILLING_REGION: Final = "us-east-1"
+
+# Member-role sessions outlive the longest run (Lambda's 15 minutes) with room for retries; one
+# hour is also the longest a role chain allows.
+MEMBER_SESSION_SECONDS: Final = 3600
 
 # Adaptive mode adds client-side rate limiting on top of standard retries, which is what a
 # sweep over thousands of profiles wants when Bedrock's control plane starts throttling.
@@ -56,6 +62,26 @@ class ClientFactory:
     @property
     def default_region(self) -> str | None:
         return self._session.region_name
+
+    def for_account(self, account_id: str, role_name: str, *, session_name: str, region: str) -> ClientFactory:
+        """A factory whose clients act in ``account_id`` through its role ``role_name``.
+
+        The role is assumed once (STS in ``region``, so an opt-in region's token is valid there);
+        the factory shares this one's endpoint and retry policy. Raises the project's AwsError
+        (AccessDenied for a missing role or one that does not trust the caller)."""
+        partition = self._session.get_partition_for_region(region)
+        role_arn = f"arn:{partition}:iam::{account_id}:role/{role_name}"
+        with aws_call("sts", "AssumeRole"):
+            credentials = self.sts(region).assume_role(
+                RoleArn=role_arn, RoleSessionName=session_name[:64], DurationSeconds=MEMBER_SESSION_SECONDS
+            )["Credentials"]
+        session = boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=region,
+        )
+        return ClientFactory(session, endpoint_url=self._endpoint_url, config=self._config)
 
     def _client(self, service: str, region: str) -> Any:
         key = (service, region)
@@ -92,6 +118,11 @@ class ClientFactory:
 
     def sts(self, region: str) -> STSClient:
         client: STSClient = self._client("sts", region)
+        return client
+
+    def organizations(self) -> OrganizationsClient:
+        # Organizations answers in us-east-1 (aws) whatever region asks; boto3 knows its endpoint.
+        client: OrganizationsClient = self._client("organizations", BILLING_REGION)
         return client
 
     def cost_explorer(self) -> CostExplorerClient:

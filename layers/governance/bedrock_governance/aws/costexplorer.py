@@ -28,21 +28,26 @@ MAX_PAGES: Final = 1000
 
 
 def guarded_pages(
-    operation: str, pages: Iterable[Mapping[str, Any]], token_key: str, max_pages: int = MAX_PAGES
+    operation: str,
+    pages: Iterable[Mapping[str, Any]],
+    token_key: str,
+    max_pages: int = MAX_PAGES,
+    *,
+    service: str = "ce",
 ) -> Iterator[Mapping[str, Any]]:
     """The pages of one answer, stopped with :class:`PagingError` when a page token comes back a
-    second time or the answer runs past ``max_pages``. The one place every Cost Explorer loop
-    pages through, so none can follow a repeated token for ever (botocore's paginators only
+    second time or the answer runs past ``max_pages``. The one place every hand-paged loop
+    goes through, so none can follow a repeated token for ever (botocore's paginators only
     notice a token repeated by the very next page)."""
     seen: set[str] = set()
     iterator = iter(pages)
     count = 0
     while True:
         try:
-            with aws_call("ce", operation):
+            with aws_call(service, operation):
                 page = next(iterator, None)
         except PaginationError as error:  # botocore's own check, when a paginator drives the pages
-            raise PagingError("ce", operation, "RepeatedPageToken", str(error)) from error
+            raise PagingError(service, operation, "RepeatedPageToken", str(error)) from error
         if page is None:
             return
         count += 1
@@ -52,14 +57,14 @@ def guarded_pages(
             return
         if token in seen:
             raise PagingError(
-                "ce",
+                service,
                 operation,
                 "RepeatedPageToken",
                 f"page {count} returned a {token_key} seen before; stopped instead of asking for the same pages again",
             )
         if count >= max_pages:
             raise PagingError(
-                "ce", operation, "TooManyPages", f"the answer did not end after {count} pages; stopped following it"
+                service, operation, "TooManyPages", f"the answer did not end after {count} pages; stopped following it"
             )
         seen.add(str(token))
 

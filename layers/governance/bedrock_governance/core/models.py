@@ -48,6 +48,37 @@ class InferenceProfile:
             tags=frozen_tags(tags),
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy (a worker's answer to the aggregation step); :meth:`from_dict` reads it."""
+        return {
+            "id": self.profile_id,
+            "name": self.name,
+            "arn": self.arn,
+            "region": self.region,
+            "models": list(self.model_arns),
+            "status": self.status,
+            "createdAt": self.created_at.isoformat(),
+            "updatedAt": self.updated_at.isoformat() if self.updated_at else None,
+            "description": self.description,
+            "tags": dict(self.tags),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> InferenceProfile:
+        updated = data.get("updatedAt")
+        return cls(
+            profile_id=str(data["id"]),
+            name=str(data["name"]),
+            arn=str(data["arn"]),
+            region=str(data["region"]),
+            model_arns=tuple(str(model) for model in data.get("models", [])),
+            status=str(data.get("status", "ACTIVE")),
+            created_at=datetime.fromisoformat(str(data["createdAt"])),
+            updated_at=datetime.fromisoformat(str(updated)) if updated else None,
+            description=str(data.get("description", "")),
+            tags=frozen_tags({str(key): str(value) for key, value in dict(data.get("tags", {})).items()}),
+        )
+
 
 @dataclass(frozen=True)
 class RegionFailure:
@@ -109,6 +140,26 @@ class UsageHistory:
         """Start of the latest day-long bucket with traffic, or None when there was none."""
         used = [bucket for bucket, value in self.daily.items() if value > 0]
         return max(used) if used else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            # Only days with traffic: an idle profile's history is two times and a flag.
+            "daily": {bucket.isoformat(): value for bucket, value in sorted(self.daily.items()) if value},
+            "complete": self.complete,
+            "problem": self.problem,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> UsageHistory:
+        return cls(
+            start=datetime.fromisoformat(str(data["start"])),
+            end=datetime.fromisoformat(str(data["end"])),
+            daily={datetime.fromisoformat(str(bucket)): float(value) for bucket, value in dict(data["daily"]).items()},
+            complete=bool(data.get("complete", True)),
+            problem=str(data.get("problem", "")),
+        )
 
 
 # --- AWS Budgets values (the budget job writes them, the cost report reads them)

@@ -19,7 +19,7 @@ when already gone, anything else) is reported and the run goes on. One message p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -38,7 +38,7 @@ from bedrock_governance.core.arn import region_of
 from bedrock_governance.core.batching import chunks
 from bedrock_governance.core.errors import AlertNotPublished, AwsError, Conflict, GovernanceError, NotFound
 from bedrock_governance.core.events import utc_now
-from bedrock_governance.core.models import IDLE_SINCE_TAG, RegionFailure
+from bedrock_governance.core.models import IDLE_SINCE_TAG, InferenceProfile, RegionFailure, UsageHistory
 from bedrock_governance.core.notify import Notification, fit
 from bedrock_governance.core.results import publish
 from bedrock_governance.core.sweep import sweep_regions
@@ -59,6 +59,7 @@ from bedrock_governance.idle.policy import (
 )
 from bedrock_governance.idle.records import DeletionRecord, build_record, copy_source_for
 from bedrock_governance.idle.render import IdleRunFacts, item_count, render, sort_outcomes
+from bedrock_governance.org.policy import OrganizationView
 
 logger = Logger(child=True)
 
@@ -91,6 +92,25 @@ def region_apis(clients: ClientFactory) -> Callable[[str], RegionApis]:
         )
 
     return apis
+
+
+# What one target's decisions are made from: its profiles (with tags) and their daily usage, in
+# batches. Account scope reads them from AWS; organization scope from the workers' answers.
+Evidence = Callable[[str], Iterable[tuple[Sequence[InferenceProfile], Mapping[str, UsageHistory]]]]
+
+
+def aws_evidence(apis: Callable[[str], RegionApis], now: datetime) -> Evidence:
+    def evidence(region: str) -> Iterator[tuple[Sequence[InferenceProfile], Mapping[str, UsageHistory]]]:
+        region_apis = apis(region)
+        profiles = list_profiles_with_tags(region_apis.bedrock, region_apis.tagging)
+        # Usage is read and judged one GetMetricData request (500 profiles) at a time, so a region
+        # holds at most 500 daily histories: all 15,000 of a 5,000 x 3 estate at once took about
+        # 100 MB of the function's 512 (`make bench`). Same calls, same decisions.
+        for batch in chunks(profiles, QUERIES_PER_CALL):
+            usage = region_apis.usage.daily_invocations([p.profile_id for p in batch], now=now, days=USAGE_HISTORY_DAYS)
+            yield batch, usage
+
+    return evidence
 
 
 @dataclass(frozen=True)
@@ -137,7 +157,12 @@ class IdleRunResult:
         return {}
 
     def region_counts(self) -> dict[str, dict[str, int]]:
-        return {"ProfilesCheckedByRegion": dict(self.per_region)}
+        # Organization scope counts account/region targets: the metrics add them up per region.
+        checked: dict[str, int] = {}
+        for target, count in self.per_region.items():
+            region = target.rpartition("/")[2]
+            checked[region] = checked.get(region, 0) + count
+        return {"ProfilesCheckedByRegion": checked}
 
     def raise_if_alert_failed(self) -> None:
         """Fail the invocation when the message could not be sent, so the Errors alarm fires.
@@ -197,8 +222,10 @@ class _RegionActions:
         *,
         read_only: bool = False,
         clock: Callable[[], datetime] = utc_now,
+        account: str = "",
     ) -> None:
         self._apis = apis
+        self._account = account
         self._records = records
         self._now = now
         self._settings = settings
@@ -348,6 +375,7 @@ class _RegionActions:
             idle_since=decision.idle_since.isoformat() if decision.idle_since else None,
             reason=decision.reason,
             deleted_at=self._now,
+            account=self._account,
         )
 
     def _delete(self, decision: IdleDecision) -> IdleOutcome:  # noqa: PLR0911 - one return per outcome
@@ -436,12 +464,24 @@ class IdleProfileJob:
         records: ports.RecordStore | None,
         dry_run: bool | None = None,
         read_only: bool = False,
+        evidence: Callable[[datetime], Evidence] | None = None,
+        targets: Sequence[str] | None = None,
+        target_of: Callable[[str], str] = region_of,
+        organization: OrganizationView | None = None,
     ) -> None:
+        """``targets`` are what ``apis`` and ``evidence`` are asked for: the governed regions
+        (account scope, the default) or ``account/region`` labels (organization scope: ``target_of``
+        maps an ARN to its label, ``evidence`` yields the workers' answers, the circuit breaker also
+        looks at the whole organization and deletion records carry the account)."""
         self._config = config
         self._apis = apis
         self._publisher = publisher
         self._records = records
         self._read_only = read_only
+        self._evidence = evidence or (lambda now: aws_evidence(apis, now))
+        self._targets = tuple(targets) if targets is not None else config.regions
+        self._target_of = target_of
+        self._organization = organization
         # A caller may force a dry run, never force deletion on against the stack's setting.
         self._settings = IdleSettings(
             idle_days=config.idle_days,
@@ -477,48 +517,56 @@ class IdleProfileJob:
         return self._settings
 
     def _assess(self, now: datetime) -> Callable[[str], tuple[tuple[IdleDecision, ...], BreakerTrip | None]]:
-        def assess(region: str) -> tuple[tuple[IdleDecision, ...], BreakerTrip | None]:
-            apis = self._apis(region)
-            profiles = list_profiles_with_tags(apis.bedrock, apis.tagging)
+        evidence = self._evidence(now)
+
+        def assess(target: str) -> tuple[tuple[IdleDecision, ...], BreakerTrip | None]:
             decisions: list[IdleDecision] = []
-            # Usage is read and judged one GetMetricData request (500 profiles) at a time, so a region
-            # holds at most 500 daily histories: all 15,000 of a 5,000 x 3 estate at once took about
-            # 100 MB of the function's 512 (`make bench`). Same calls, same decisions.
-            for batch in chunks(profiles, QUERIES_PER_CALL):
-                usage = apis.usage.daily_invocations([p.profile_id for p in batch], now=now, days=USAGE_HISTORY_DAYS)
-                decisions += decide_all(batch, usage, self._settings, now)
-            return hold_mass_misreads(region, decisions, self._config.max_newly_idle_percent)
+            for profiles, usage in evidence(target):
+                decisions += decide_all(profiles, usage, self._settings, now)
+            return hold_mass_misreads(target, decisions, self._config.max_newly_idle_percent)
 
         return assess
 
     def _act(
-        self, now: datetime, by_region: Mapping[str, Sequence[IdleDecision]]
+        self, now: datetime, by_target: Mapping[str, Sequence[IdleDecision]]
     ) -> Callable[[str], list[IdleOutcome]]:
-        def act(region: str) -> list[IdleOutcome]:
-            actions = _RegionActions(self._apis(region), self._records, now, self._settings, read_only=self._read_only)
-            return actions.run(by_region[region])
+        def act(target: str) -> list[IdleOutcome]:
+            account = target.partition("/")[0] if self._organization is not None else ""
+            actions = _RegionActions(
+                self._apis(target), self._records, now, self._settings, read_only=self._read_only, account=account
+            )
+            return actions.run(by_target[target])
 
         return act
 
     def run(self, now: datetime) -> IdleRunResult:
         now = now.astimezone(UTC)
         config = self._config
-        assessed = sweep_regions(config.regions, self._assess(now))
-        held = {region: assessed.by_region[region] for region in config.regions if region in assessed.by_region}
+        assessed = sweep_regions(self._targets, self._assess(now))
+        held = {target: assessed.by_region[target] for target in self._targets if target in assessed.by_region}
         trips = tuple(trip for _, trip in held.values() if trip is not None)
-        decisions = cap_deletions(
-            [d for region_decisions, _ in held.values() for d in region_decisions],
-            config.max_deletions_per_run,
-        )
+        swept = [d for target_decisions, _ in held.values() for d in target_decisions]
+        if self._organization is not None:
+            # A misread that spreads thin over many accounts trips no single target: the whole
+            # organization is held to the same share.
+            swept_list, organization_trip = hold_mass_misreads(
+                f"organization {self._organization.organization_id}", swept, config.max_newly_idle_percent
+            )
+            swept = list(swept_list)
+            trips += (organization_trip,) if organization_trip else ()
+        decisions = cap_deletions(swept, config.max_deletions_per_run)
         by_region: dict[str, list[IdleDecision]] = {}
         for decision in decisions:
-            by_region.setdefault(decision.profile.region, []).append(decision)
+            by_region.setdefault(self._target_of(decision.profile.arn), []).append(decision)
         acted = sweep_regions(list(by_region), self._act(now, by_region))
         outcomes: list[IdleOutcome] = [o for outcomes in acted.by_region.values() for o in outcomes]
         for failure in acted.failures:  # not expected: actions catch per profile
             outcomes += [
                 IdleOutcome(
-                    d, OutcomeStatus.FAILED, f"region crashed: {failure.message}", error_code=failure.error_code
+                    d,
+                    OutcomeStatus.FAILED,
+                    f"could not act there: {failure.error_code}: {failure.message}",
+                    error_code=failure.error_code,
                 )
                 for d in by_region[failure.region]
             ]
@@ -532,6 +580,7 @@ class IdleProfileJob:
             failures=assessed.failures,
             read_only=self._read_only,
             breaker_trips=trips,
+            organization=self._organization,
         )
         for trip in trips:
             logger.error("Circuit breaker held a region: nothing marked or deleted there", extra=trip.to_dict())

@@ -21,6 +21,7 @@ old one did, even in the rare case where both rules 1 and 2 would fit.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +33,7 @@ from bedrock_governance.core.errors import GovernanceError
 from bedrock_governance.core.models import IDLE_SINCE_TAG, InferenceProfile, frozen_tags
 from bedrock_governance.core.settings import REGION_PATTERN
 
+ACCOUNT_PATTERN: Final = re.compile(r"[0-9]{12}")
 RECORD_PREFIX: Final = "deletion-records/"
 RECORD_TYPE: Final = "bedrock-inference-profile-deletion-record"
 RECORD_VERSION: Final = 1
@@ -119,6 +121,7 @@ class DeletionRecord:
     deleted_at: datetime
     status: str = "deleting"  # "deleting" until the delete call returns, then "deleted" or "not-deleted"
     status_detail: str = ""
+    account: str = ""  # set in organization scope: the member account the profile lived in
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", frozen_tags(self.tags))
@@ -126,8 +129,10 @@ class DeletionRecord:
 
     @property
     def key(self) -> str:
-        """Where the record lives in the bucket: browsable by region and name, unique by old id."""
-        return f"{RECORD_PREFIX}{self.region}/{self.name}/{self.old_id}.json"
+        """Where the record lives in the bucket: browsable by region and name (and account, in
+        organization scope), unique by old id."""
+        account = f"{self.account}/" if self.account else ""
+        return f"{RECORD_PREFIX}{account}{self.region}/{self.name}/{self.old_id}.json"
 
     def with_status(self, status: str, detail: str = "") -> DeletionRecord:
         return replace(self, status=status, status_detail=detail)
@@ -154,6 +159,7 @@ class DeletionRecord:
             "version": RECORD_VERSION,
             "status": self.status,
             "statusDetail": self.status_detail or None,
+            **({"account": self.account} if self.account else {}),
             "region": self.region,
             "profileName": self.name,
             "description": self.description,
@@ -190,6 +196,9 @@ class DeletionRecord:
             raise InvalidDeletionRecord(f'field "region" {region!r} is not an AWS region name such as eu-central-1')
         tags = _tag_map(document, "tags", document.get("tags") or {})
         original = _tag_map(document, "originalTags", document.get("originalTags") or tags)
+        account = _optional(document, "account")
+        if account and not ACCOUNT_PATTERN.fullmatch(account):
+            raise InvalidDeletionRecord(f'field "account" {account!r} is not a 12-digit account id')
         return cls(
             region=region,
             name=_required(document, "profileName"),
@@ -211,6 +220,7 @@ class DeletionRecord:
             deleted_at=_required_time(document, "deletedAt"),
             status=_optional(document, "status") or "deleting",
             status_detail=_optional(document, "statusDetail"),
+            account=account,
         )
 
 
@@ -292,8 +302,10 @@ def build_record(
     idle_since: str | None,
     reason: str,
     deleted_at: datetime,
+    account: str = "",
 ) -> DeletionRecord:
-    """The record of ``profile`` from its fresh ``GetInferenceProfile`` answer and tags."""
+    """The record of ``profile`` from its fresh ``GetInferenceProfile`` answer and tags; ``account``
+    (organization scope) puts the member account into the record and its key."""
     created = details.get("createdAt", profile.created_at)
     return DeletionRecord(
         region=profile.region,
@@ -314,4 +326,5 @@ def build_record(
         idle_since=idle_since,
         reason=reason,
         deleted_at=deleted_at,
+        account=account,
     )

@@ -11,6 +11,8 @@ from bedrock_governance.core.models import KEEP_TAG, RegionFailure
 from bedrock_governance.core.notify import Notification
 from bedrock_governance.core.text import RULE, footer, omitted_line, plural, run_header, shell_word, visible_text
 from bedrock_governance.idle.policy import BreakerTrip, IdleAction, IdleOutcome, IdleSettings, OutcomeStatus
+from bedrock_governance.org import render as org_render
+from bedrock_governance.org.policy import OrganizationView
 
 CAP_BANNER: Final = "!" * 72
 
@@ -28,6 +30,7 @@ class IdleRunFacts:
     failures: tuple[RegionFailure, ...]
     read_only: bool = False  # decisions reported, no tag written (command line)
     breaker_trips: tuple[BreakerTrip, ...] = ()  # regions where the circuit breaker held everything
+    organization: OrganizationView | None = None  # organization scope: failures name account/region
 
     def of(self, action: IdleAction, *statuses: OutcomeStatus) -> tuple[IdleOutcome, ...]:
         return tuple(o for o in self.outcomes if o.action is action and (not statuses or o.status in statuses))
@@ -107,14 +110,17 @@ def _keep_command(outcome: IdleOutcome) -> str:
     return f"aws bedrock tag-resource --region {region} --resource-arn {arn} --tags {tag}"
 
 
-def _block(index: int, outcome: IdleOutcome, *, keep_hint: bool) -> list[str]:
+def _block(index: int, outcome: IdleOutcome, *, keep_hint: bool, in_organization: bool = False) -> list[str]:
     decision = outcome.decision
     profile = decision.profile
     # Every AWS-supplied value goes through visible_text(): a newline in a tag value must not add lines.
     owner = visible_text(decision.owner or "") or "(no Owner tag)"
     project = visible_text(decision.project or "") or "(no Project tag)"
+    where = visible_text(profile.region)
+    if in_organization:
+        where += f", account {visible_text(org_render.account_of(profile.arn))}"
     lines = [
-        f"[{index}] {visible_text(profile.name)}  ({visible_text(profile.region)})",
+        f"[{index}] {visible_text(profile.name)}  ({where})",
         f"    {visible_text(profile.arn)}",
         f"    Owner: {owner}   Project: {project}",
         f"    Last use: {visible_text(decision.last_use_text())}",
@@ -169,7 +175,13 @@ def subject(facts: IdleRunFacts) -> str:
         f"{counts['newlyIdle']} newly idle" if counts["newlyIdle"] else "",
         f"{len(facts.unmarked)} back in use or exempt" if facts.unmarked else "",
         f"{len(facts.problems)} not handled" if facts.problems else "",
-        f"{len(facts.failures)} region(s) failed" if facts.failures else "",
+        (
+            ""
+            if not facts.failures
+            else f"{plural(len(facts.failures), 'account region')} not checked"
+            if facts.organization
+            else f"{len(facts.failures)} region(s) failed"
+        ),
     ]
     text = ", ".join(part for part in parts if part) or "nothing to report"
     prefix = "[DELETION CAP REACHED] " if facts.cap_reached else ""
@@ -208,11 +220,16 @@ def render(facts: IdleRunFacts, limit: int) -> Notification:
             CAP_BANNER,
             "",
         ]
+    organization = facts.organization
+    where = (
+        org_render.scope_phrase(organization, facts.regions)
+        if organization is not None
+        else f"{plural(len(facts.regions), 'region')} ({', '.join(facts.regions)})"
+    )
     lines += [
         *run_header("Bedrock idle application inference profiles", facts.now),
         RULE,
-        f"Checked {plural(facts.checked, 'application inference profile')} in "
-        f"{plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}).",
+        f"Checked {plural(facts.checked, 'application inference profile')} in {where}.",
         f"A profile is idle after {settings.idle_days} days without invocations (CloudWatch AWS/Bedrock",
         f"Invocations); it is deleted {settings.grace_days} days after it was marked idle if still unused.",
         f"Deletion: {'OFF (CleanupDryRun=true): eligible profiles are only reported' if settings.dry_run else 'ON'}."
@@ -229,7 +246,18 @@ def render(facts: IdleRunFacts, limit: int) -> Notification:
         f"{counts['exempt']} exempt.",
         "",
     ]
-    if facts.failures:
+    if organization is not None:
+        lines += org_render.not_checked_lines(organization, facts.failures)
+        lines += org_render.skipped_lines(organization)
+        idle = (*facts.newly_idle, *facts.still_idle, *facts.of(IdleAction.WOULD_DELETE), *facts.of(IdleAction.DELETE))
+        lines += org_render.by_account_lines(
+            organization,
+            (o.decision.profile.arn for o in facts.outcomes),
+            (o.decision.profile.arn for o in idle),
+            facts.failures,
+            "idle",
+        )
+    elif facts.failures:
         lines.append("REGIONS NOT CHECKED (nothing was marked or deleted there)")
         lines += [f"  {visible_text(failure.describe())}" for failure in facts.failures]
         lines.append("")
@@ -243,10 +271,20 @@ def render(facts: IdleRunFacts, limit: int) -> Notification:
         if not visible:
             continue
         lines += [f"{title} ({len(items):,})", ""]
+        account = None
         for outcome in visible:
             shown += 1
-            lines += _block(shown, outcome, keep_hint=keep_hint)
-            documents.append({"section": key, **outcome.to_dict()})
+            arn = outcome.decision.profile.arn
+            if organization is not None and org_render.account_of(arn) != account:
+                account = org_render.account_of(arn)
+                lines += [org_render.account_heading(organization, account), ""]
+            lines += _block(shown, outcome, keep_hint=keep_hint, in_organization=organization is not None)
+            extra = (
+                {"account": org_render.account_of(arn), "accountName": organization.name_of(org_render.account_of(arn))}
+                if organization is not None
+                else {}
+            )
+            documents.append({"section": key, **outcome.to_dict(), **extra})
     if omitted:
         lines += [omitted_line(omitted), ""]
     lines += footer(
@@ -276,8 +314,20 @@ def render(facts: IdleRunFacts, limit: int) -> Notification:
         "truncated": omitted > 0,
         "omitted": omitted,
     }
+    if organization is not None:
+        document["organization"] = organization.to_dict()
     return Notification(subject=subject(facts), text="\n".join(lines), document=document)
 
 
 def sort_outcomes(outcomes: Sequence[IdleOutcome]) -> tuple[IdleOutcome, ...]:
-    return tuple(sorted(outcomes, key=lambda o: (o.decision.profile.region, o.decision.profile.name)))
+    # By account first: one account's profiles stay together (account scope has only one).
+    return tuple(
+        sorted(
+            outcomes,
+            key=lambda o: (
+                org_render.account_of(o.decision.profile.arn),
+                o.decision.profile.region,
+                o.decision.profile.name,
+            ),
+        )
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -20,6 +20,7 @@ from bedrock_governance.core.models import InferenceProfile, RegionFailure
 from bedrock_governance.core.notify import Notification, fit
 from bedrock_governance.core.results import publish, raise_if_alert_failed
 from bedrock_governance.core.sweep import sweep_regions
+from bedrock_governance.org.policy import OrganizationView
 from bedrock_governance.tags.config import TagComplianceConfig
 from bedrock_governance.tags.policy import ProfileFinding, evaluate_profile
 from bedrock_governance.tags.render import SweepFacts, finding_count, full_report, render, sort_findings
@@ -64,10 +65,15 @@ class TagComplianceResult:
         return {}
 
     def region_counts(self) -> dict[str, dict[str, int]]:
-        non_compliant: dict[str, int] = dict.fromkeys(self.per_region, 0)
+        # Organization scope counts account/region targets: the metrics add them up per region.
+        checked: dict[str, int] = {}
+        for target, count in self.per_region.items():
+            region = target.rpartition("/")[2]
+            checked[region] = checked.get(region, 0) + count
+        non_compliant: dict[str, int] = dict.fromkeys(checked, 0)
         for finding in self.findings:
             non_compliant[finding.profile.region] = non_compliant.get(finding.profile.region, 0) + 1
-        return {"ProfilesCheckedByRegion": dict(self.per_region), "NonCompliantProfilesByRegion": non_compliant}
+        return {"ProfilesCheckedByRegion": checked, "NonCompliantProfilesByRegion": non_compliant}
 
     def raise_if_alert_failed(self) -> None:
         raise_if_alert_failed("Tag compliance alert", self.alert_error)
@@ -104,12 +110,23 @@ class TagComplianceJob:
         publisher: ports.Publisher | None,
         store: ports.StateStore | None,
         dry_run: bool = False,
+        targets: Sequence[str] | None = None,
+        target_of: Callable[[str], str] = region_of,
+        state_key: str = STATE_KEY,
+        organization: OrganizationView | None = None,
     ) -> None:
+        """``targets`` are what ``inventory`` is asked for: the governed regions (account scope,
+        the default) or ``account/region`` labels (organization scope, with ``target_of`` mapping
+        an ARN to its label, the organization's own ``state_key`` and its ``organization`` view)."""
         self._config = config
         self._inventory = inventory
         self._publisher = None if dry_run else publisher
         self._store = store
         self._dry_run = dry_run
+        self._targets = tuple(targets) if targets is not None else config.regions
+        self._target_of = target_of
+        self._state_key = state_key
+        self._organization = organization
 
     @classmethod
     def from_config(
@@ -127,7 +144,7 @@ class TagComplianceJob:
 
     def run(self, now: datetime) -> TagComplianceResult:
         config = self._config
-        sweep = sweep_regions(config.regions, self._inventory)
+        sweep = sweep_regions(self._targets, self._inventory)
         findings: list[ProfileFinding] = []
         for profiles in sweep.by_region.values():
             findings += [f for f in (evaluate_profile(p, config.policy) for p in profiles) if f]
@@ -141,6 +158,7 @@ class TagComplianceJob:
             findings=sort_findings(findings),
             names={p.arn: p.name for profiles in sweep.by_region.values() for p in profiles},
             unreadable_state=unreadable.describe() if unreadable else None,
+            organization=self._organization,
         )
         decision = decide_alert(
             facts.findings,
@@ -148,8 +166,9 @@ class TagComplianceJob:
             previous,
             now,
             config.digest_interval,
-            governed=config.regions,
+            governed=self._targets,
             unreadable_state=unreadable.uri if unreadable else None,
+            target_of=self._target_of,
         )
         logger.info(
             "Tag compliance sweep finished",
@@ -188,7 +207,7 @@ class TagComplianceJob:
             and (decision.next_state != previous or unreadable)
         ):
             # Saved only after a successful publish, so a failed alert is sent again next run.
-            self._store.put(STATE_KEY, decision.next_state.to_json())
+            self._store.put(self._state_key, decision.next_state.to_json())
         return TagComplianceResult(
             facts=facts,
             per_region={region: len(p) for region, p in sweep.by_region.items()},
@@ -205,7 +224,7 @@ class TagComplianceJob:
         out) after a copy of it is kept: a broken state must not silence every later run."""
         if self._store is None:
             return AlertState(), None
-        read = self._store.read_state(STATE_KEY, AlertState.from_json)
+        read = self._store.read_state(self._state_key, AlertState.from_json)
         if read.unreadable is None:
             return read.value or AlertState(), None
         # A dry run keeps no copy: it writes nothing.

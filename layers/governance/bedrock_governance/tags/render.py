@@ -13,6 +13,8 @@ from bedrock_governance.core.arn import region_of
 from bedrock_governance.core.models import RegionFailure
 from bedrock_governance.core.notify import Notification
 from bedrock_governance.core.text import RULE, footer, is_ansi_c, plural, run_header, shell_word, visible_text
+from bedrock_governance.org import render as org_render
+from bedrock_governance.org.policy import OrganizationView
 from bedrock_governance.tags.policy import ProfileFinding, TagPolicy, fix_commands
 from bedrock_governance.tags.state import AlertDecision, AlertReason
 
@@ -31,6 +33,8 @@ class SweepFacts:
     """Name of every profile checked, by ARN: resolved violations are named when still there."""
     unreadable_state: str | None = None
     """Why the saved state was not used (it could not be read), or None."""
+    organization: OrganizationView | None = None
+    """Set in organization scope: accounts by name; failures are then named ``account/region``."""
 
 
 def _text_fix_commands(finding: ProfileFinding) -> tuple[str, list[str]]:
@@ -55,15 +59,18 @@ def _text_fix_commands(finding: ProfileFinding) -> tuple[str, list[str]]:
     return "    Fix:", list(commands)
 
 
-def _finding_block(index: int, finding: ProfileFinding) -> list[str]:
+def _finding_block(index: int, finding: ProfileFinding, organization: OrganizationView | None = None) -> list[str]:
     # Every AWS-supplied value goes through visible_text(): a newline in a tag value must not add lines.
     profile = finding.profile
     tags = (
         ", ".join(f"{visible_text(key)}={visible_text(value)}" for key, value in sorted(profile.tags.items()))
         or "(none)"
     )
+    where = visible_text(profile.region)
+    if organization is not None:
+        where += f", account {visible_text(org_render.account_of(profile.arn))}"
     lines = [
-        f"[{index}] {visible_text(profile.name)}  ({visible_text(profile.region)})",
+        f"[{index}] {visible_text(profile.name)}  ({where})",
         f"    {visible_text(profile.arn)}",
     ]
     lines += [f"    - {visible_text(violation.describe())}" for violation in finding.violations]
@@ -85,6 +92,8 @@ def _sections(decision: AlertDecision) -> list[tuple[str, tuple[ProfileFinding, 
 def subject(facts: SweepFacts, decision: AlertDecision) -> str:
     bad = len(facts.findings)
     regions = plural(len(facts.regions), "region")
+    if facts.organization is not None:
+        regions = org_render.subject_scope(facts.organization, facts.regions)
     if decision.reason is AlertReason.DIGEST:
         return f"Bedrock tag compliance digest: {bad:,} of {facts.checked:,} profiles non-compliant ({regions})"
     fresh = len(decision.new) + len(decision.changed)
@@ -100,12 +109,17 @@ def subject(facts: SweepFacts, decision: AlertDecision) -> str:
 def render(facts: SweepFacts, decision: AlertDecision, limit: int, full_report_uri: str | None = None) -> Notification:
     """The alert with at most ``limit`` findings spelled out (the rest counted)."""
     policy = facts.policy
+    organization = facts.organization
     heading = "Weekly digest" if decision.reason is AlertReason.DIGEST else "Changes since the last alert"
+    where = (
+        org_render.scope_phrase(organization, facts.regions)
+        if organization is not None
+        else f"{plural(len(facts.regions), 'region')} ({', '.join(facts.regions)})"
+    )
     lines = [
         *run_header(f"Bedrock tag compliance - {heading}", facts.now),
         RULE,
-        f"Checked {plural(facts.checked, 'application inference profile')} in "
-        f"{plural(len(facts.regions), 'region')} ({', '.join(facts.regions)}).",
+        f"Checked {plural(facts.checked, 'application inference profile')} in {where}.",
         f"{plural(len(facts.findings), 'profile')} violate the tag policy: {len(decision.new)} new, "
         f"{len(decision.changed)} changed, {len(decision.unchanged)} unchanged. "
         f"{len(decision.resolved)} resolved since the last alert.",
@@ -116,10 +130,7 @@ def render(facts: SweepFacts, decision: AlertDecision, limit: int, full_report_u
     lines.append("")
     if facts.unreadable_state:
         lines += ["SAVED STATE UNREADABLE (so this is a full digest)", f"  {visible_text(facts.unreadable_state)}", ""]
-    if facts.failures:
-        lines.append("REGIONS NOT CHECKED (their profiles are not in this alert)")
-        lines += [f"  {visible_text(failure.describe())}" for failure in facts.failures]
-        lines.append("")
+    lines += _scope_lines(facts)
 
     shown = 0
     total_listed = 0
@@ -130,10 +141,14 @@ def render(facts: SweepFacts, decision: AlertDecision, limit: int, full_report_u
         visible = items[: max(0, limit - shown)]
         if visible:
             lines += [f"{title} ({len(items):,})", ""]
+        account = None
         for finding in visible:
             shown += 1
-            lines += _finding_block(shown, finding)
-            documents.append({"status": status, **finding.to_dict()})
+            if organization is not None and org_render.account_of(finding.profile.arn) != account:
+                account = org_render.account_of(finding.profile.arn)
+                lines += [org_render.account_heading(organization, account), ""]
+            lines += _finding_block(shown, finding, organization)
+            documents.append({"status": status, **finding.to_dict(), **_account_fields(finding, organization)})
     omitted = total_listed - shown
     if omitted:
         where = f" The full list is in {full_report_uri}." if full_report_uri else " The full list is in the logs."
@@ -195,7 +210,33 @@ def render(facts: SweepFacts, decision: AlertDecision, limit: int, full_report_u
         "unreadableState": facts.unreadable_state,
         "droppedUngoverned": len(decision.ungoverned),
     }
+    if organization is not None:
+        document["organization"] = organization.to_dict()
     return Notification(subject=subject(facts, decision), text="\n".join(lines), document=document)
+
+
+def _scope_lines(facts: SweepFacts) -> list[str]:
+    """Targets not checked; in organization scope also accounts skipped and a line per account."""
+    organization = facts.organization
+    lines: list[str] = []
+    if organization is not None:
+        lines += org_render.not_checked_lines(organization, facts.failures)
+        lines += org_render.skipped_lines(organization)
+        lines += org_render.by_account_lines(
+            organization, facts.names, (f.profile.arn for f in facts.findings), facts.failures, "non-compliant"
+        )
+    elif facts.failures:
+        lines.append("REGIONS NOT CHECKED (their profiles are not in this alert)")
+        lines += [f"  {visible_text(failure.describe())}" for failure in facts.failures]
+        lines.append("")
+    return lines
+
+
+def _account_fields(finding: ProfileFinding, organization: OrganizationView | None) -> dict[str, str]:
+    if organization is None:
+        return {}
+    account = org_render.account_of(finding.profile.arn)
+    return {"account": account, "accountName": organization.name_of(account)}
 
 
 def full_report(facts: SweepFacts, decision: AlertDecision) -> dict[str, Any]:
@@ -209,6 +250,7 @@ def full_report(facts: SweepFacts, decision: AlertDecision) -> dict[str, Any]:
         "failedRegions": [failure.to_dict() for failure in facts.failures],
         "findings": [{"status": status.get(f.profile.arn, "unchanged"), **f.to_dict()} for f in facts.findings],
         "resolved": list(decision.resolved),
+        **({"organization": facts.organization.to_dict()} if facts.organization else {}),
     }
 
 
@@ -217,4 +259,10 @@ def finding_count(decision: AlertDecision) -> int:
 
 
 def sort_findings(findings: Sequence[ProfileFinding]) -> tuple[ProfileFinding, ...]:
-    return tuple(sorted(findings, key=lambda f: (f.profile.region, f.profile.name, f.profile.arn)))
+    # By account first: one account's findings stay together (account scope has only one).
+    return tuple(
+        sorted(
+            findings,
+            key=lambda f: (org_render.account_of(f.profile.arn), f.profile.region, f.profile.name, f.profile.arn),
+        )
+    )

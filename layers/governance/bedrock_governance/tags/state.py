@@ -8,7 +8,7 @@ profile) that the caller loads and saves.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -109,10 +109,6 @@ class AlertDecision:
         return self.reason is not AlertReason.NOTHING_NEW
 
 
-def _region_of(arn: str) -> str:
-    return region_of(arn)
-
-
 def digest_due(last_digest_at: datetime | None, now: datetime, interval: timedelta) -> bool:
     """Whether the digest is due. A last digest later than now (a forged or mistyped run time wrote
     it) would hold the digest back until that date: it counts as no digest at all."""
@@ -130,15 +126,18 @@ def decide_alert(
     *,
     governed: Collection[str] | None = None,
     unreadable_state: str | None = None,
+    target_of: Callable[[str], str] = region_of,
 ) -> AlertDecision:
     """Compare this run's findings with the last alerted state and decide what to send.
 
     ``governed`` are the regions swept now (None: every region of the state): what the state
     remembers of other regions is dropped quietly, as nobody fixed or deleted it. ``unreadable_state``
-    names the state that could not be read (``previous`` is then empty): it explains the digest."""
+    names the state that could not be read (``previous`` is then empty): it explains the digest.
+    ``target_of`` maps a profile ARN to what a failure names: its region (account scope) or its
+    ``account/region`` (organization scope)."""
     failed_regions = {failure.region for failure in failures}
     ungoverned = tuple(
-        sorted(arn for arn in previous.fingerprints if governed is not None and _region_of(arn) not in governed)
+        sorted(arn for arn in previous.fingerprints if governed is not None and target_of(arn) not in governed)
     )
     remembered = {arn: fp for arn, fp in previous.fingerprints.items() if arn not in ungoverned}
     current = {finding.profile.arn: finding for finding in findings}
@@ -146,8 +145,8 @@ def decide_alert(
     changed = tuple(f for arn, f in current.items() if arn in remembered and remembered[arn] != f.fingerprint)
     unchanged = tuple(f for arn, f in current.items() if remembered.get(arn) == f.fingerprint)
     # A region we could not read says nothing about its profiles: keep what we knew of them.
-    resolved = tuple(sorted(arn for arn in remembered if arn not in current and _region_of(arn) not in failed_regions))
-    carried = {arn: fp for arn, fp in remembered.items() if _region_of(arn) in failed_regions}
+    resolved = tuple(sorted(arn for arn in remembered if arn not in current and target_of(arn) not in failed_regions))
+    carried = {arn: fp for arn, fp in remembered.items() if target_of(arn) in failed_regions}
     fingerprints = carried | {arn: finding.fingerprint for arn, finding in current.items()}
     region_errors = {failure.region: failure.error_code for failure in failures}
     new_failures = tuple(f for f in failures if previous.region_errors.get(f.region) != f.error_code)
