@@ -156,4 +156,25 @@ def install() -> None:
         setattr(TokenResponse, "assume_role", _assume_role)  # noqa: B010
 
 
-__all__: Sequence[str] = ("ACCESS_ROLE", "install", "member_role_arn", "trust_allows")
+__all__: Sequence[str] = ("ACCESS_ROLE", "install", "member_role_arn", "role_credentials", "trust_allows")
+
+
+def role_credentials(role_arn: str, session_name: str) -> dict[str, str]:
+    """What a service (Lambda, for a function's execution role) gets when it assumes ``role_arn``:
+    the session's keys, as environment variables. Services are trusted by the role's policy, so
+    the caller-side trust check does not apply here."""
+    account_id = role_arn.split(":")[4]
+    backend = sts_backends[account_id]["aws"]
+    session = backend.assume_role(
+        region_name="us-east-1",
+        role_session_name=session_name[:64],
+        role_arn=role_arn,
+        policy="",
+        duration=3600,
+        external_id="",
+    )
+    return {
+        "AWS_ACCESS_KEY_ID": session.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
+        "AWS_SESSION_TOKEN": session.session_token,
+    }

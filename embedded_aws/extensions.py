@@ -18,9 +18,17 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from embedded_aws import accounts, bedrock, budgets, costexplorer, tagging  # noqa: PLC0415
+        from embedded_aws import (  # noqa: PLC0415
+            accounts,
+            bedrock,
+            budgets,
+            costexplorer,
+            stacksets,
+            stepfunctions,
+            tagging,
+        )
 
-        for extension in (bedrock, tagging, costexplorer, budgets, accounts):
+        for extension in (bedrock, tagging, costexplorer, budgets, accounts, stacksets, stepfunctions):
             extension.install()
         _installed = True
 
@@ -29,5 +37,8 @@ def install() -> None:
 def embedded_aws() -> Iterator[None]:
     """In-process embedded AWS: moto's mock with the project's extensions installed."""
     install()
+    from embedded_aws import stacksets  # noqa: PLC0415
+
+    stacksets.reset()  # what an earlier embedded AWS deployed is gone with it
     with mock_aws():
         yield

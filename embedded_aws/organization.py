@@ -41,6 +41,8 @@ class OrganizationSpec:
     """Who the member role trusts; empty: the caller of :func:`seed_organization` (a person's CLI)."""
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     usage: bool = True
+    member_roles: bool = True
+    """False: no account gets the member role here (a deployed stack's StackSet gives it to them)."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def seed_organization(
             organizations.move_account(AccountId=account_id, SourceParentId=root_id, DestinationParentId=ou_id)
             session = member_session(account_id, endpoint_url=endpoint_url)
             has_role = index not in spec.without_role
-            if has_role:
+            if has_role and spec.member_roles:
                 deploy_member_role(
                     session, trusted_role_arns=trusted, role_name=spec.member_role_name, endpoint_url=endpoint_url
                 )

@@ -51,6 +51,7 @@ import boto3
 
 from bedrock_governance.core.notify import table
 from embedded_aws import credentials
+from programs.organization_bench import OrganizationBenchSettings, render_rows, run_organization_bench
 
 if TYPE_CHECKING:
     from embedded_aws.seed import Estate
@@ -746,6 +747,8 @@ class BenchSettings:
     """0 skips the import-time and layer-size measurements (they need a build)."""
     functions: tuple[str, ...] = RUN_ORDER
     naive: bool = True
+    organization: OrganizationBenchSettings | None = None
+    """The organization row (accounts x regions x profiles); None leaves it out."""
 
 
 def machine() -> dict[str, Any]:
@@ -824,6 +827,10 @@ def _run_all(settings: BenchSettings, document: dict[str, Any], progress: Callab
                 estates.append(bench.estate(size, regions, functions=settings.functions, naive=settings.naive))
         document["cost_explorer"] = [bench.cost_report_requests(projects) for projects in settings.ce_projects]
     document["estates"] = [_estate_json(estate) for estate in estates]
+    if settings.organization is not None:
+        # A fresh embedded AWS of its own: an organization of member accounts, each with its estate.
+        with _fake_credentials():
+            document["organization"] = run_organization_bench(settings.organization, now, progress)
 
 
 @contextlib.contextmanager
@@ -991,6 +998,16 @@ def targets(document: Mapping[str, Any]) -> list[dict[str, Any]]:
                 ),
             }
         )
+    organization = document.get("organization")
+    if organization:
+        checks.append(
+            {
+                "target": "organization: calls per (account, region) = the account-scope formula + 1 AssumeRole",
+                "met": organization["calls_match_formula"],
+                "detail": f"{organization['targets']} targets, {organization['calls_per_target']['min']}-"
+                f"{organization['calls_per_target']['max']} calls each",
+            }
+        )
     return checks
 
 
@@ -1101,6 +1118,8 @@ def render(document: Mapping[str, Any]) -> str:
             f"Weekly report, {ce['projects']} projects: {ce['requests']} Cost Explorer requests "
             f"({ce['requests_before_pagination']} + {ce['pages_beyond_first']} pages: {operations})"
         )
+    if document.get("organization"):
+        out += render_rows(document["organization"])
     out += ["", "Targets:"]
     out += [f"  [{'ok' if t['met'] else 'MISSED'}] {t['target']}: {t['detail']}" for t in document.get("targets", [])]
     if "elapsed_s" in document:
@@ -1114,6 +1133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--regions", default="1,3", help="region counts to run (1 and/or 3)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON")
     parser.add_argument("--import-repeats", type=int, default=5, help="fresh interpreters per import measurement")
+    parser.add_argument(
+        "--organization-accounts", type=int, default=100, help="member accounts of the organization row (0: none)"
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -1128,6 +1150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         region_sets=tuple(region_sets[int(count)] for count in args.regions.split(",")),
         build_dir=build_dir,
         import_repeats=args.import_repeats,
+        organization=OrganizationBenchSettings(accounts=args.organization_accounts)
+        if args.organization_accounts > 0
+        else None,
     )
     document = run_benchmark(settings)
     args.output.parent.mkdir(parents=True, exist_ok=True)

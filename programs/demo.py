@@ -30,6 +30,7 @@ from embedded_aws import embedded_aws
 from embedded_aws.budgets import set_budget_clock
 from embedded_aws.calls import ApiCalls, count_api_calls
 from embedded_aws.inbox import SentMessage, sent_messages
+from embedded_aws.organization import OrganizationEstate, OrganizationSpec, member_session, seed_organization
 from embedded_aws.seed import (
     ALLOWED_TAG_VALUES,
     DEFAULT_REGIONS,
@@ -75,7 +76,7 @@ class Demo:
     started: float = field(default_factory=time.monotonic)
     mails: int = 0
     step: int = 0
-    steps: int = 12
+    steps: int = 16
 
     def progress(self, message: str) -> None:
         self.step += 1
@@ -278,9 +279,12 @@ def main(argv: list[str] | None = None) -> int:
     ):
         # The deployment harness's notes (what moto cannot create, and what it did instead) go
         # to the log file with the functions' logs.
-        harness_log = logging.getLogger("embedded_aws")
-        harness_log.addHandler(logging.StreamHandler(logs))
-        harness_log.propagate = False
+        # So do moto's own notes (its Step Functions interpreter's) and Python warnings.
+        logging.captureWarnings(True)
+        for name in ("embedded_aws", "stack_harness", "moto", "samtranslator", "py.warnings"):
+            harness_log = logging.getLogger(name)
+            harness_log.addHandler(logging.StreamHandler(logs))
+            harness_log.propagate = False
         return run_timeline(demo, args.profiles, monday, build_dir, calls)
 
 
@@ -382,11 +386,79 @@ def after_grace(demo: Demo, world: World, later: date) -> None:
     restore_first_deleted(demo, world.stack)
 
 
+ORGANIZATION_STACK: Final = "bedrock-governance-org"
+ORGANIZATION_REGIONS: Final = ("us-east-1", "eu-west-1")
+MEMBER_ROLE: Final = "BedrockGovernanceMember"
+
+
+def remove_member_role(account_id: str) -> None:
+    """As if someone had deleted the StackSet's role in one member account."""
+    iam = member_session(account_id).client("iam")
+    for name in iam.list_role_policies(RoleName=MEMBER_ROLE)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=MEMBER_ROLE, PolicyName=name)
+    iam.delete_role(RoleName=MEMBER_ROLE)
+
+
+def run_state_machine(stack: DeployedStack, logical_id: str, when: datetime) -> dict[str, Any]:
+    """Start the state machine as its schedule would at ``when``, and wait for it."""
+    execution = stack.run_state_machine(logical_id, stack.schedule_input(logical_id), now=when)
+    if execution["status"] != "SUCCEEDED":
+        raise RuntimeError(f"{logical_id} {execution['status']}: {execution.get('error')} {execution.get('cause')}")
+    output: dict[str, Any] = execution["output"]
+    return output
+
+
+def organization_timeline(demo: Demo, build_dir: Path) -> None:
+    """The second timeline: the same stack, deployed once for a whole AWS Organization."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    demo.progress("Organization scope: an AWS Organization of 3 OUs x 4 member accounts, 2 regions each")
+    organization: OrganizationEstate = seed_organization(
+        OrganizationSpec(regions=ORGANIZATION_REGIONS, now=now, member_roles=False)
+    )
+    for account in organization.accounts:
+        state = "suspended" if account.suspended else "to be excluded" if account.excluded else "member"
+        demo.note(f"{account.account_id} {account.name:<12} {account.ou:<9} {state}")
+    excluded = [*organization.excluded_ids, organization.management_account_id]
+    parameters = {
+        "GovernanceScope": "ORGANIZATION",
+        "GovernedRegions": ",".join(ORGANIZATION_REGIONS),
+        "ExcludedAccountIds": ",".join(excluded),
+        "AllowedTagValues": json.dumps(ALLOWED_TAG_VALUES),
+        "AlertEmail": ALERT_EMAIL,
+    }
+    demo.progress(
+        f"Deploying the stack in the management account as {ORGANIZATION_STACK!r} with GovernanceScope=ORGANIZATION"
+    )
+    stack = deploy_stack(
+        TEMPLATE, stack_name=ORGANIZATION_STACK, parameters=parameters, region=REGION, build_dir=build_dir
+    )
+    demo.note("MemberRoleStackSet gave every member account the role BedrockGovernanceMember (never the management")
+    demo.note("account); the schedules now start TagComplianceStateMachine and IdleProfileStateMachine")
+    roleless = next(a for a in organization.accounts if not a.has_role)
+    remove_member_role(roleless.account_id)
+    demo.note(f"someone deletes the member role in {roleless.account_id} ({roleless.name})")
+    alerts = Mailbox(stack.outputs["AlertTopicArn"])
+
+    demo.progress("TagComplianceStateMachine: list targets, a Distributed Map of workers, one aggregation")
+    summary = run_state_machine(stack, "TagComplianceStateMachine", now)
+    demo.note(
+        f"{summary['profilesChecked']} profiles in {len(summary['profilesByRegion'])} account-regions, "
+        f"{summary['nonCompliantProfiles']} non-compliant, {len(summary['failedRegions'])} account-regions not checked"
+    )
+    show_mails(demo, alerts, ALERT_EMAIL, "AlertTopic", "organization-tag-compliance")
+
+    demo.progress("IdleProfileStateMachine: idle marks written through each account's member role")
+    summary = run_state_machine(stack, "IdleProfileStateMachine", now + timedelta(minutes=30))
+    demo.note(f"marked idle: {summary['counts']['marked']} across the organization (CleanupDryRun=true)")
+    show_mails(demo, alerts, ALERT_EMAIL, "AlertTopic", "organization-idle")
+
+
 def run_timeline(demo: Demo, profiles: int, monday: date, build_dir: Path, calls: ApiCalls) -> int:
     world = deploy_and_seed(demo, profiles, monday, build_dir)
     html = first_monday(demo, world, monday)
     next_days(demo, world, monday + timedelta(days=1))
     after_grace(demo, world, monday + timedelta(days=15))
+    organization_timeline(demo, build_dir)
 
     demo.progress("What happened")
     operations = calls.by_operation()

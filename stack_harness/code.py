@@ -218,7 +218,7 @@ def _normalised(template: Mapping[str, Any]) -> dict[str, Any]:
             if not metadata:
                 del resource["Metadata"]
         properties = resource.get("Properties") or {}
-        for key in ("CodeUri", "ContentUri", "Code", "Content", "DefinitionUri", "Location"):
+        for key in ("CodeUri", "ContentUri", "Code", "Content", "DefinitionUri", "Location", "TemplateURL"):
             if isinstance(properties.get(key), str):
                 properties[key] = _ARTIFACT
     function_globals = (result.get("Globals") or {}).get("Function") or {}

@@ -18,6 +18,7 @@ import secrets
 import string
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -26,10 +27,11 @@ from botocore.exceptions import ClientError
 from stack_harness.aws import Aws, refuse_real_aws
 from stack_harness.code import LAYER_TYPES, Code, locate_code
 from stack_harness.errors import StackDeploymentError, StackError
-from stack_harness.invoke import RESERVED_ENVIRONMENT_KEYS, FunctionConfig
+from stack_harness.invoke import RESERVED_ENVIRONMENT_KEYS, FunctionConfig, invoke_handler
 from stack_harness.packaging import package_template
-from stack_harness.resources import CREATORS, Created, Declined, moto_creates
-from stack_harness.stack import DeployedStack, UnsupportedResource
+from stack_harness.resources import Created, Declined, creator_for, moto_creates, predicted_state_machine
+from stack_harness.responses import response_url
+from stack_harness.stack import DeployedStack, UnsupportedResource, handler_environment
 from stack_harness.template import cfn_string, expand, load_template, parameter_values
 
 log = logging.getLogger(__name__)
@@ -86,9 +88,9 @@ def deploy_stack(
     code = locate_code(source, template, build_dir)
     values = parameter_values(source, parameters)
     aws = Aws(region)
-    packaged = package_template(source, code, aws, stack_name)
+    packaged = package_template(source, code, aws, stack_name, template.parent)
     expanded = expand(packaged, values, region=aws.region, partition=aws.partition)
-    deployment = _Deployment(aws, stack_name, expanded, values)
+    deployment = _Deployment(aws, stack_name, expanded, values, source=source, code=code)
     deployment.run()
     return deployment.result(source, code, required_layers)
 
@@ -159,8 +161,19 @@ def _depends_on(resource: Mapping[str, Any]) -> set[str]:
 class _Deployment:
     """The state of one deployment: what exists, under which physical id, and how values resolve."""
 
-    def __init__(self, aws: Aws, stack_name: str, template: dict[str, Any], values: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        aws: Aws,
+        stack_name: str,
+        template: dict[str, Any],
+        values: Mapping[str, str],
+        *,
+        source: Mapping[str, Any] | None = None,
+        code: Code | None = None,
+    ) -> None:
         self.aws = aws
+        self._source = source
+        self._code = code
         self.stack_name = stack_name
         self.template = template
         self.values = dict(values)
@@ -184,15 +197,20 @@ class _Deployment:
 
     def run(self) -> None:
         active = {lid for lid, resource in self.resources.items() if self._holds(resource)}
-        harness = {lid for lid in active if self.resources[lid]["Type"] in CREATORS}
+        harness = {lid for lid in active if creator_for(self.resources[lid]["Type"]) is not None}
         recorded = {lid for lid in active - harness if not moto_creates(self.resources[lid]["Type"])}
-        skipped = {lid for lid in set(self.resources) - active if not moto_creates(self.resources[lid]["Type"])}
+        skipped = {
+            lid
+            for lid in set(self.resources) - active
+            if not moto_creates(self.resources[lid]["Type"]) or creator_for(self.resources[lid]["Type"]) is not None
+        }
         stack_side = set(self.resources) - harness - recorded - skipped
         before = self._before_stack(harness)
-        self._check_stack_references(stack_side & active, (harness - before) | recorded)
         for lid in self._in_order(before):
             self._create(lid)
-        deferred = self._create_stack(stack_side, before)
+        predicted = self._predict(harness - before)
+        self._check_stack_references(stack_side & active, (harness - before - predicted) | recorded)
+        deferred = self._create_stack(stack_side, before | predicted)
         self._read_stack()
         self._apply_what_moto_ignores(stack_side & active)
         for lid in self._in_order(harness - before):
@@ -227,6 +245,24 @@ class _Deployment:
                     changed = True
         return before
 
+    def _predict(self, after: set[str]) -> set[str]:
+        """Resources created after the stack whose physical id is known before (a named state
+        machine's ARN): the stack may refer to them."""
+        predicted: set[str] = set()
+        for lid in sorted(after):
+            resource = self.resources[lid]
+            if resource["Type"] != "AWS::StepFunctions::StateMachine":
+                continue
+            try:
+                properties = self.resolve({"StateMachineName": resource["Properties"]["StateMachineName"]})
+            except (KeyError, StackError):
+                continue
+            created = predicted_state_machine(self, properties)
+            self.physical[lid] = created.physical_id
+            self.created[lid] = created
+            predicted.add(lid)
+        return predicted
+
     def _needs(self, lid: str) -> set[str]:
         return _references(self.resources[lid].get("Properties", {})) | _depends_on(self.resources[lid])
 
@@ -256,7 +292,10 @@ class _Deployment:
         resource = self.resources[lid]
         properties = self.resolve(resource.get("Properties", {}))
         try:
-            created = CREATORS[resource["Type"]](self, lid, properties)
+            creator = creator_for(resource["Type"])
+            if creator is None:
+                raise StackError(f"{lid}: the harness does not create {resource['Type']}")
+            created = creator(self, lid, properties)
         except Declined as declined:
             self.unsupported.append(
                 UnsupportedResource(lid, resource["Type"], properties, f"recorded only: {declined}", None)
@@ -266,6 +305,10 @@ class _Deployment:
             raise StackDeploymentError(
                 f"Creating {lid} ({resource['Type']}) through the service API failed: {error}", (lid,)
             ) from error
+        if lid in self.physical and self.physical[lid] != created.physical_id:
+            raise StackDeploymentError(
+                f"{lid} was created as {created.physical_id}, not {self.physical[lid]} as the stack was told", (lid,)
+            )
         self.created[lid] = created
         self.physical[lid] = created.physical_id
         self.unsupported.append(
@@ -552,6 +595,51 @@ class _Deployment:
 
     def note(self, message: str) -> None:
         self.notes.append(message)
+
+    def invoke_custom_resource(self, lid: str, properties: dict[str, Any]) -> dict[str, Any]:
+        """CloudFormation's Create request, sent to the ServiceToken function in this process; the
+        answer it PUT to the ResponseURL (a local stand-in)."""
+        token = properties.get("ServiceToken")
+        function = next(
+            (
+                name
+                for name, resource in self.resources.items()
+                if resource["Type"] == "AWS::Lambda::Function" and name in self.physical and self._arn_of(name) == token
+            ),
+            None,
+        )
+        if function is None or self._code is None or self._source is None or function not in self._code.functions:
+            raise StackError(f"{lid}: ServiceToken {token!r} is not a function of this stack the harness can run")
+        config = self._function_config(function, self._code.functions[function])
+        layer_arns = self._layer_arns(self._source)
+        layer_paths = [self._code.layers[name].import_path for name, arn in layer_arns.items() if arn in config.layers]
+        moment = datetime.now(UTC)
+        with response_url() as inbox:
+            event = {
+                "RequestType": "Create",
+                "ResponseURL": inbox.url,
+                "StackId": f"arn:{self.aws.partition}:cloudformation:{self.aws.region}:{self.aws.account}:stack/"
+                f"{self.stack_name}/embedded",
+                "RequestId": secrets.token_hex(16),
+                "ResourceType": self.resources[lid]["Type"],
+                "LogicalResourceId": lid,
+                "ResourceProperties": properties,
+            }
+            invoke_handler(
+                config,
+                event,
+                variables=handler_environment(config, self.aws.region, moment),
+                moment=moment,
+                layer_paths=layer_paths,
+            )
+        if len(inbox.bodies) != 1:
+            raise StackError(f"{lid}: the function answered CloudFormation {len(inbox.bodies)} times, not once")
+        answer: dict[str, Any] = json.loads(inbox.bodies[0])
+        return answer
+
+    def _arn_of(self, lid: str) -> str:
+        arn: str = self.aws.client("lambda").get_function_configuration(FunctionName=self.physical[lid])["FunctionArn"]
+        return arn
 
     def generated_name(self, lid: str) -> str:
         """A name as CloudFormation makes one up: stack, logical id, random suffix (at most 64 characters)."""

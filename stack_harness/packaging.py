@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import json
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,7 +28,29 @@ def _zip_directory(directory: Path, prefix: str = "") -> bytes:
     return buffer.getvalue()
 
 
-def package_template(source: Mapping[str, Any], code: Code, aws: Aws, stack_name: str) -> dict[str, Any]:
+def _inline_local_files(packaged: dict[str, Any], template_dir: Path) -> None:
+    """A state machine's DefinitionUri and a StackSet's TemplateURL that name local files: ``sam
+    package`` uploads them and points the template at S3; the embedded AWS reads them inline,
+    which is what CloudFormation then does with the upload."""
+    for lid, resource in packaged.get("Resources", {}).items():
+        properties = resource.get("Properties") or {}
+        if resource.get("Type") == "AWS::Serverless::StateMachine" and isinstance(properties.get("DefinitionUri"), str):
+            path = template_dir / properties.pop("DefinitionUri")
+            if not path.is_file():
+                raise FileNotFoundError(f"{lid}: DefinitionUri {path} does not exist")
+            properties["Definition"] = json.loads(path.read_text())
+        if resource.get("Type") == "AWS::CloudFormation::StackSet" and isinstance(properties.get("TemplateURL"), str):
+            if properties["TemplateURL"].startswith(("https://", "s3://")):
+                continue
+            path = template_dir / properties.pop("TemplateURL")
+            if not path.is_file():
+                raise FileNotFoundError(f"{lid}: TemplateURL {path} does not exist")
+            properties["TemplateBody"] = path.read_text()
+
+
+def package_template(
+    source: Mapping[str, Any], code: Code, aws: Aws, stack_name: str, template_dir: Path
+) -> dict[str, Any]:
     """What ``sam package`` does: upload each code directory and point the template at it."""
     s3: Any = aws.client("s3")
     bucket = f"embedded-aws-sam-artifacts-{aws.account}-{aws.region}"
@@ -51,4 +74,5 @@ def package_template(source: Mapping[str, Any], code: Code, aws: Aws, stack_name
         resource.setdefault("Properties", {})[prop] = {bucket_key: bucket, key_key: key}
     function_globals = (packaged.get("Globals") or {}).get("Function") or {}
     function_globals.pop("CodeUri", None)  # every function now has its own
+    _inline_local_files(packaged, template_dir)
     return packaged

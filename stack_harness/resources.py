@@ -20,6 +20,10 @@ class Deployment(Protocol):
 
     def note(self, message: str) -> None: ...
 
+    def invoke_custom_resource(self, lid: str, properties: dict[str, Any]) -> dict[str, Any]:
+        """Send CloudFormation's Create request to the resource's ServiceToken function; its answer."""
+        ...
+
 
 @dataclass(frozen=True)
 class Created:
@@ -149,6 +153,83 @@ def _create_budget(d: Deployment, lid: str, p: dict[str, Any]) -> Created:
     return Created(budget["BudgetName"], {}, "budgets.create_budget")
 
 
+def state_machine_settings(p: Mapping[str, Any]) -> dict[str, Any]:
+    """UpdateStateMachine's parameters for what moto's CloudFormation ignores of a state machine:
+    DefinitionSubstitutions (CloudFormation replaces each ``${Key}``), logging and tracing."""
+    definition = str(p["DefinitionString"])
+    for key, value in (p.get("DefinitionSubstitutions") or {}).items():
+        definition = definition.replace("${" + key + "}", str(value))
+    params: dict[str, Any] = {"definition": definition}
+    logging_config = p.get("LoggingConfiguration")
+    if logging_config:
+        params["loggingConfiguration"] = {
+            "level": logging_config.get("Level", "OFF"),
+            "includeExecutionData": bool(logging_config.get("IncludeExecutionData", False)),
+            "destinations": [
+                {"cloudWatchLogsLogGroup": {"logGroupArn": item["CloudWatchLogsLogGroup"]["LogGroupArn"]}}
+                for item in logging_config.get("Destinations", [])
+            ],
+        }
+    if "TracingConfiguration" in p:
+        params["tracingConfiguration"] = {"enabled": bool(p["TracingConfiguration"].get("Enabled", False))}
+    return params
+
+
+def _create_state_machine(d: Deployment, lid: str, p: dict[str, Any]) -> Created:
+    # Through the API: moto's CloudFormation puts state machines where its executing Step
+    # Functions does not look, and ignores DefinitionSubstitutions, logging and tracing.
+    params = {
+        "name": p.get("StateMachineName") or d.generated_name(lid),
+        "roleArn": p["RoleArn"],
+        "type": p.get("StateMachineType", "STANDARD"),
+    } | state_machine_settings(p)
+    if p.get("Tags"):
+        params["tags"] = [{"key": tag["Key"], "value": tag["Value"]} for tag in p["Tags"]]
+    arn: str = d.aws.call("stepfunctions", "CreateStateMachine", params)["stateMachineArn"]
+    return Created(arn, {"Arn": arn, "Name": params["name"]}, "stepfunctions.create_state_machine")
+
+
+def predicted_state_machine(d: Deployment, p: Mapping[str, Any]) -> Created:
+    """A named state machine's ARN before it exists (it is made of the name), so that the stack's
+    own resources (a schedule's role) can refer to it while it is created after them."""
+    name = str(p["StateMachineName"])
+    arn = f"arn:{d.aws.partition}:states:{d.aws.region}:{d.aws.account}:stateMachine:{name}"
+    return Created(arn, {"Arn": arn, "Name": name}, "predicted from StateMachineName")
+
+
+def _create_stack_set(d: Deployment, lid: str, p: dict[str, Any]) -> Created:
+    params = {"StackSetName": p.get("StackSetName") or d.generated_name(lid)} | _pick(
+        p,
+        "Description",
+        "TemplateBody",
+        "TemplateURL",
+        "Parameters",
+        "Capabilities",
+        "PermissionModel",
+        "AutoDeployment",
+        "CallAs",
+        "ManagedExecution",
+        "Tags",
+    )
+    stack_set_id: str = d.aws.call("cloudformation", "CreateStackSet", params)["StackSetId"]
+    for group in p.get("StackInstancesGroup", []):
+        instances = (
+            {"StackSetName": params["StackSetName"]}
+            | _pick(group, "DeploymentTargets", "Regions", "ParameterOverrides")
+            | _pick(p, "OperationPreferences", "CallAs")
+        )
+        d.aws.call("cloudformation", "CreateStackInstances", instances)
+    return Created(stack_set_id, {"StackSetId": stack_set_id}, "cloudformation.create_stack_set")
+
+
+def _create_custom_resource(d: Deployment, lid: str, p: dict[str, Any]) -> Created:
+    answer = d.invoke_custom_resource(lid, p)
+    if answer.get("Status") != "SUCCESS":
+        raise ValueError(f"the custom resource answered {answer.get('Status')}: {answer.get('Reason', '')}")
+    data = {str(key): str(value) for key, value in (answer.get("Data") or {}).items()}
+    return Created(str(answer["PhysicalResourceId"]), data, f"custom resource ({p['ServiceToken']})")
+
+
 # Types the harness creates through the service API, because moto's CloudFormation cannot (or, for
 # layers, creates them wrongly).
 CREATORS: Final[dict[str, Creator]] = {
@@ -164,7 +245,17 @@ CREATORS: Final[dict[str, Creator]] = {
     "AWS::Lambda::Alias": _create_alias,
     "AWS::Lambda::Url": _create_function_url,
     "AWS::Budgets::Budget": _create_budget,
+    "AWS::CloudFormation::StackSet": _create_stack_set,
+    "AWS::StepFunctions::StateMachine": _create_state_machine,
+    "AWS::CloudFormation::CustomResource": _create_custom_resource,
 }
+
+
+def creator_for(resource_type: str) -> Creator | None:
+    """How the harness creates a resource type, or None when it does not (``Custom::Name`` is a custom resource)."""
+    if resource_type.startswith("Custom::"):
+        return _create_custom_resource
+    return CREATORS.get(resource_type)
 
 
 def moto_creates(resource_type: str) -> bool:

@@ -5,6 +5,7 @@ and the invocation of its handlers."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any, Literal
 
 import boto3
 
+from embedded_aws.accounts import role_credentials
 from stack_harness.errors import LayerNotDeclaredError
 from stack_harness.invoke import (
     FunctionConfig,
@@ -141,24 +143,15 @@ class DeployedStack:
 
     def invocation_environment(self, logical_id: str, moment: datetime) -> dict[str, str]:
         """What the handler's process sees: the stack's variables for the function plus the
-        runtime's own (region, function name, memory, log stream of ``moment``...)."""
-        config = self.function_config(logical_id)
-        return self.function_environment(logical_id) | runtime_environment(
-            region=self.region,
-            function_name=config.function_name,
-            memory_size=config.memory_size,
-            runtime=config.runtime,
-            handler=config.handler,
-            task_root=config.code_dir,
-            log_group=config.log_group,
-            log_stream=log_stream_name(moment),
-        )
+        runtime's own (region, function name, memory, log stream of ``moment``...) and the
+        credentials of the function's execution role."""
+        return handler_environment(self.function_config(logical_id), self.region, moment)
 
     def invoke(self, logical_id: str, event: Mapping[str, Any], *, now: datetime | None = None) -> Any:
         """Run the function's handler in this process, as Lambda would, and return its response.
 
         The handler sees the stack's environment variables for the function plus the runtime's
-        (the caller's credentials and endpoint stay, standing in for the role), its module is
+        and its execution role's credentials (the endpoint of the caller stays), its module is
         imported afresh, and the event and the response go through JSON. ``now`` is the
         invocation time: it fills ``<aws.scheduler.scheduled-time>`` and the other Scheduler
         placeholders in the event. Exceptions from the handler propagate.
@@ -174,6 +167,68 @@ class DeployedStack:
         variables = self.invocation_environment(logical_id, moment)
         layer_paths = [self._layer_paths[arn] for arn in config.layers if arn in self._layer_paths]
         return invoke_handler(config, payload, variables=variables, moment=moment, layer_paths=layer_paths)
+
+    def _function_by_arn(self, arn: str) -> str:
+        for logical_id, config in self.functions.items():
+            if arn in {config.function_arn, config.function_name} or arn.startswith(f"{config.function_arn}:"):
+                return logical_id
+        raise KeyError(f"{arn} is not a function of {self.stack_name}")
+
+    def schedule_input(self, logical_id: str) -> dict[str, Any]:
+        """The Input of the one created schedule that targets resource ``logical_id`` (a state
+        machine), placeholders left in."""
+        arn = self.resources[logical_id]
+        candidates = [
+            resource
+            for resource in self.unsupported_resources
+            if resource.resource_type == "AWS::Scheduler::Schedule"
+            and resource.created
+            and resource.properties.get("Target", {}).get("Arn") == arn
+        ]
+        if len(candidates) != 1:
+            raise ValueError(f"{len(candidates)} schedules target {logical_id}")
+        scheduler: Any = boto3.client("scheduler", region_name=self.region)
+        found = scheduler.get_schedule(
+            Name=candidates[0].physical_id, GroupName=candidates[0].properties.get("GroupName", "default")
+        )
+        event: dict[str, Any] = json.loads(found["Target"]["Input"])
+        return event
+
+    def run_state_machine(
+        self, logical_id: str, execution_input: Mapping[str, Any], *, now: datetime, timeout: float = 600.0
+    ) -> dict[str, Any]:
+        """Start an execution of the state machine as its schedule would at ``now``, with its
+        Lambda tasks run in this process (as :meth:`invoke` runs them, at ``now``), and wait for
+        it to end. Returns DescribeExecution's answer, ``output`` parsed."""
+        from embedded_aws.stepfunctions import set_lambda_runner  # noqa: PLC0415 - only organization stacks need it
+
+        payload = fill_scheduler_placeholders(
+            json.loads(json.dumps(dict(execution_input))), now, schedule_arn=lambda: f"{self.stack_name}-schedule"
+        )
+
+        def run(function_arn: str, event: str) -> tuple[str, bool]:
+            logical = self._function_by_arn(function_arn)
+            try:
+                response = self.invoke(logical, json.loads(event), now=now)
+            except Exception as error:  # the runtime reports a handler's exception as the invocation's error
+                return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}), True
+            return json.dumps(response), False
+
+        client: Any = boto3.client("stepfunctions", region_name=self.region)
+        set_lambda_runner(run)
+        try:
+            execution = client.start_execution(stateMachineArn=self.resources[logical_id], input=json.dumps(payload))
+            deadline = time.monotonic() + timeout
+            while True:
+                described: dict[str, Any] = client.describe_execution(executionArn=execution["executionArn"])
+                if described["status"] != "RUNNING" or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+        finally:
+            set_lambda_runner(None)
+        if described.get("output"):
+            described["output"] = json.loads(described["output"])
+        return described
 
     def _check_layers(self, config: FunctionConfig) -> None:
         missing = [name for name, arn in self._required_layers.items() if arn not in config.layers]
@@ -194,6 +249,28 @@ class DeployedStack:
         if len(arns) != 1:
             raise ValueError(f"<aws.scheduler.schedule-arn>: {len(arns)} schedules target {config.logical_id}")
         return arns[0]
+
+
+def handler_environment(config: FunctionConfig, region: str, moment: datetime) -> dict[str, str]:
+    """A function's whole environment for one invocation at ``moment``: its variables as the
+    embedded Lambda holds them, the runtime's, and its role's session (so that it calls AWS as
+    its role, which a member account's trust policy can tell from any other caller)."""
+    held = boto3.client("lambda", region_name=region).get_function_configuration(FunctionName=config.function_name)
+    variables = dict(held.get("Environment", {}).get("Variables", {}))
+    return (
+        variables
+        | runtime_environment(
+            region=region,
+            function_name=config.function_name,
+            memory_size=config.memory_size,
+            runtime=config.runtime,
+            handler=config.handler,
+            task_root=config.code_dir,
+            log_group=config.log_group,
+            log_stream=log_stream_name(moment),
+        )
+        | role_credentials(config.role_arn, config.function_name)
+    )
 
 
 def _policy_document(document: Any) -> dict[str, Any]:

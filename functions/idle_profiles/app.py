@@ -13,6 +13,7 @@ from bedrock_governance.core.metrics import record
 from bedrock_governance.idle.config import IdleConfig
 from bedrock_governance.idle.job import IdleProfileJob
 from bedrock_governance.idle.organization import aggregate_idle_step
+from bedrock_governance.org.config import OrganizationConfig
 from bedrock_governance.org.job import is_aggregation
 
 logger = Logger()
@@ -24,8 +25,9 @@ metrics = Metrics()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The same steps in every function. {"dryRun": true} computes and logs, and changes nothing.
     config = IdleConfig.from_env()
+    scope = OrganizationConfig.from_env()  # read at start: a malformed scope fails every run, not just some
     if is_aggregation(event):  # the last step of IdleProfileStateMachine (organization scope)
-        result = aggregate_idle_step(event, config, ClientFactory())
+        result = aggregate_idle_step(event, config, scope, ClientFactory())
     else:
         job = IdleProfileJob.from_config(config, ClientFactory(), dry_run=dry_run_requested(event))
         result = job.run(now=scheduled_run_time(event))

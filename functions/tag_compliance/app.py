@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.core.events import dry_run_requested, scheduled_run_time
 from bedrock_governance.core.metrics import record
+from bedrock_governance.org.config import OrganizationConfig
 from bedrock_governance.org.job import is_aggregation
 from bedrock_governance.tags.config import TagComplianceConfig
 from bedrock_governance.tags.job import TagComplianceJob
@@ -24,8 +25,9 @@ metrics = Metrics()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The same steps in every function. {"dryRun": true} computes and logs, and changes nothing.
     config = TagComplianceConfig.from_env()
+    scope = OrganizationConfig.from_env()  # read at start: a malformed scope fails every run, not just some
     if is_aggregation(event):  # the last step of TagComplianceStateMachine (organization scope)
-        result = aggregate_tags_step(event, config, ClientFactory())
+        result = aggregate_tags_step(event, config, scope, ClientFactory())
     else:
         job = TagComplianceJob.from_config(config, ClientFactory(), dry_run=dry_run_requested(event))
         result = job.run(now=scheduled_run_time(event))

@@ -159,6 +159,9 @@ def test_command_line_entry_point_prints_the_endpoint_and_stops_on_interrupt() -
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        # A terminal's Ctrl-C reaches a server that handles it: a disposition this test process
+        # inherited (an ignored SIGINT is passed on to children) must not decide the outcome.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509 - no threads in the child yet
     )
     try:
         assert process.stdout is not None

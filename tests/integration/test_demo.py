@@ -23,6 +23,8 @@ def test_the_demo_runs_the_whole_timeline(tmp_path: Path, capsys: pytest.Capture
         "05-tag-compliance-changes.txt",
         "06-idle-after-grace-dry-run.txt",
         "07-idle-deletions.txt",
+        "08-organization-tag-compliance.txt",
+        "09-organization-idle.txt",
     ]
     assert "Subject: Bedrock budgets: 6 created" in (tmp_path / "01-budgets.txt").read_text()
     assert "newly idle" in (tmp_path / "02-idle-first-sweep.txt").read_text()
@@ -32,6 +34,14 @@ def test_the_demo_runs_the_whole_timeline(tmp_path: Path, capsys: pytest.Capture
     deletions = (tmp_path / "07-idle-deletions.txt").read_text()
     assert "DELETION CAP REACHED" in deletions
     assert "Deletion record (to re-create it): s3://" in deletions
+    # The second timeline: one stack for a whole organization, one alert with a section per account.
+    organization = (tmp_path / "08-organization-tag-compliance.txt").read_text()
+    assert "accounts x 2 regions" in organization
+    assert "has the StackSet reached this account?" in organization
+    assert "status SUSPENDED" in organization
+    assert "  Account " in organization
+    assert "newly idle" in (tmp_path / "09-organization-idle.txt").read_text()
+    assert "ToleratedFailurePercentage" not in console  # moto's own notes go to the log file
     html = list(tmp_path.glob("bedrock-cost-*.html"))
     assert len(html) == 1
     assert "<svg" in html[0].read_text()

@@ -272,6 +272,11 @@ BAD_VALUES = [
     ("BudgetCleanup", "yes"),
     ("ActivateCostAllocationTags", "1"),
     ("BudgetSchedule", "at dawn"),
+    ("GovernanceScope", "ORG"),
+    ("MemberRoleName", "role/with/slashes"),
+    ("MaxConcurrentAccounts", "0"),
+    ("MaxConcurrentAccounts", "1001"),
+    ("StackSetCallAs", "ADMIN"),
 ]
 
 

@@ -17,6 +17,8 @@ from bedrock_governance.budgets.config import BudgetConfig
 from bedrock_governance.core.errors import ConfigError
 from bedrock_governance.cost.config import CostReportConfig
 from bedrock_governance.idle.config import IdleConfig
+from bedrock_governance.org.config import OrganizationConfig
+from bedrock_governance.org.steps import WorkerConfig
 from bedrock_governance.tags.config import TagComplianceConfig
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -32,6 +34,7 @@ VALID: dict[str, dict[str, str]] = {
         "ALERT_TOPIC_ARN": TOPIC,
         "STATE_BUCKET": "bedrock-governance-governancebucket-1abc",
         "ALERT_DIGEST_DAYS": "7",
+        "GOVERNANCE_SCOPE": "ACCOUNT",
     },
     "IdleProfileFunction": {
         "GOVERNED_REGIONS": "us-east-1",
@@ -42,6 +45,8 @@ VALID: dict[str, dict[str, str]] = {
         "CLEANUP_DRY_RUN": "true",
         "MAX_DELETIONS_PER_RUN": "10",
         "MAX_NEWLY_IDLE_PERCENT": "50",
+        "GOVERNANCE_SCOPE": "ORGANIZATION",
+        "MEMBER_ROLE_NAME": "BedrockGovernanceMember",
     },
     "CostReportFunction": {
         "REPORT_TOPIC_ARN": REPORT_TOPIC,
@@ -68,12 +73,23 @@ VALID: dict[str, dict[str, str]] = {
         "BUDGET_CLEANUP": "false",
         "ACTIVATE_COST_ALLOCATION_TAGS": "false",
     },
+    "OrganizationWorkerFunction": {
+        "GOVERNED_REGIONS": "us-east-1,eu-west-1",
+        "GOVERNANCE_BUCKET": "bedrock-governance-governancebucket-1abc",
+        "GOVERNANCE_SCOPE": "ORGANIZATION",
+        "ORGANIZATIONAL_UNIT_IDS": "ou-ab12-abcdefgh,r-ab12",
+        "EXCLUDED_ACCOUNT_IDS": "111111111111",
+        "MEMBER_ROLE_NAME": "BedrockGovernanceMember",
+        "MAX_CONCURRENT_ACCOUNTS": "20",
+    },
 }
 PARSERS: dict[str, Callable[[Mapping[str, str]], Any]] = {
-    "TagComplianceFunction": TagComplianceConfig.from_env,
-    "IdleProfileFunction": IdleConfig.from_env,
+    # The two jobs an organization run aggregates read their scope at start too.
+    "TagComplianceFunction": lambda env: (TagComplianceConfig.from_env(env), OrganizationConfig.from_env(env)),
+    "IdleProfileFunction": lambda env: (IdleConfig.from_env(env), OrganizationConfig.from_env(env)),
     "CostReportFunction": CostReportConfig.from_env,
     "BudgetFunction": BudgetConfig.from_env,
+    "OrganizationWorkerFunction": WorkerConfig.from_env,
 }
 # Settings every function reads the same way.
 SHARED_BAD = {
@@ -88,6 +104,8 @@ SHARED_BAD = {
     "GOVERNED_REGIONS": ["us-east-1,Frankfurt", "us_east_1"],
     "ALERT_TOPIC_ARN": ["", "arn:aws:sqs:us-east-1:123456789012:queue", "AlertTopic"],
     "STATE_BUCKET": ["Governance_Bucket", "a"],
+    "GOVERNANCE_SCOPE": ["ORG", "organisation"],
+    "MEMBER_ROLE_NAME": ["", "role/Member", "a" * 65],
 }
 BAD: dict[str, dict[str, list[str]]] = {
     "TagComplianceFunction": {"ALERT_DIGEST_DAYS": ["0", "91", "weekly"]},
@@ -116,6 +134,12 @@ BAD: dict[str, dict[str, list[str]]] = {
         "BUDGET_ALERT_THRESHOLDS": ["", "ACTUAL", "SOMETIMES:80", "ACTUAL:0", "ACTUAL:80,ACTUAL:80"],
         "BUDGET_CLEANUP": ["yes please"],
         "ACTIVATE_COST_ALLOCATION_TAGS": ["on-ish"],
+    },
+    "OrganizationWorkerFunction": {
+        "GOVERNANCE_BUCKET": ["", "UPPER"],
+        "ORGANIZATIONAL_UNIT_IDS": ["Research", "ou-1"],
+        "EXCLUDED_ACCOUNT_IDS": ["12345", "111111111111;222222222222"],
+        "MAX_CONCURRENT_ACCOUNTS": ["0", "1001", "many"],
     },
 }
 
@@ -168,7 +192,9 @@ def test_every_setting_the_template_gives_a_function_is_covered() -> None:
     for function, settings in declared.items():
         # A function may ignore a global setting it does not need (the idle sweep has no tag policy).
         read = {name for name in settings if name in covered[function] or name in BAD[function]}
-        assert settings - read <= {"REQUIRED_TAG_KEYS", "ALLOWED_TAG_VALUES", "GOVERNED_REGIONS"}, function
+        assert settings - read <= {"REQUIRED_TAG_KEYS", "ALLOWED_TAG_VALUES", "GOVERNED_REGIONS", "ALERT_TOPIC_ARN"}, (
+            function
+        )
         malformed = {setting for f, setting, _ in cases() if f == function}
         assert read <= malformed, f"{function}: no malformed case for {sorted(read - malformed)}"
 

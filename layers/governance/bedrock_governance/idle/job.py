@@ -215,7 +215,7 @@ class _RegionActions:
 
     def __init__(
         self,
-        apis: RegionApis,
+        apis: Callable[[], RegionApis],
         records: ports.RecordStore | None,
         now: datetime,
         settings: IdleSettings,
@@ -224,7 +224,10 @@ class _RegionActions:
         clock: Callable[[], datetime] = utc_now,
         account: str = "",
     ) -> None:
-        self._apis = apis
+        # Made on first use: a read-only run (or one with nothing to write) never needs them, which
+        # in organization scope saves an AssumeRole per target.
+        self._make_apis = apis
+        self._region_apis: RegionApis | None = None
         self._account = account
         self._records = records
         self._now = now
@@ -233,6 +236,12 @@ class _RegionActions:
         # The real clock, not the decision time: the last look before a deletion reaches the present.
         self._clock = clock
         self._system_profiles: list[Mapping[str, Any]] | None = None
+
+    @property
+    def _apis(self) -> RegionApis:
+        if self._region_apis is None:
+            self._region_apis = self._make_apis()
+        return self._region_apis
 
     def run(self, decisions: Sequence[IdleDecision]) -> list[IdleOutcome]:
         marks = [] if self._read_only else [d for d in decisions if d.action in MARK_WRITES]
@@ -533,7 +542,12 @@ class IdleProfileJob:
         def act(target: str) -> list[IdleOutcome]:
             account = target.partition("/")[0] if self._organization is not None else ""
             actions = _RegionActions(
-                self._apis(target), self._records, now, self._settings, read_only=self._read_only, account=account
+                lambda: self._apis(target),
+                self._records,
+                now,
+                self._settings,
+                read_only=self._read_only,
+                account=account,
             )
             return actions.run(by_target[target])
 

@@ -68,10 +68,12 @@ def aggregate_idle(
     return job.run(now)
 
 
-def aggregate_idle_step(event: Mapping[str, Any], config: IdleConfig, clients: ClientFactory) -> IdleRunResult:
+def aggregate_idle_step(
+    event: Mapping[str, Any], config: IdleConfig, organization: OrganizationConfig, clients: ClientFactory
+) -> IdleRunResult:
     """The last step of IdleProfileStateMachine: decide organization-wide, act through the member roles."""
-    role = OrganizationConfig.from_env().member_role_name
-    plan, sweeps, now = gathered(event, config.records_bucket, OrganizationJob.IDLE_PROFILES, clients)
+    role = organization.member_role_name
+    plan, sweeps, now = gathered(event, config.records_bucket, OrganizationJob.IDLE_PROFILES, clients, organization)
     return aggregate_idle(
         config,
         clients,

@@ -9,6 +9,7 @@ breaker and the message are the ones account scope uses, organization-wide.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from bedrock_governance.org.policy import (
     TargetPlan,
     TargetSweep,
     in_management_account,
+    label_of_arn,
     plan_targets,
 )
 
@@ -110,11 +112,31 @@ def list_targets(
     return OrganizationPlan(info, plan_targets(accounts, regions, excluded=config.excluded_accounts))
 
 
+def _own_profiles_only(sweep: TargetSweep) -> TargetSweep:
+    """The answer without profiles of another account or region: a corrupted (or forged) answer in
+    the bucket must not make one target's worker speak for another account."""
+    own = tuple(p for p in sweep.profiles if label_of_arn_or_none(p.arn) == sweep.target.label)
+    if len(own) == len(sweep.profiles):
+        return sweep
+    logger.warning(
+        "Profiles of another target dropped from an answer",
+        extra={"target": sweep.target.label, "dropped": len(sweep.profiles) - len(own)},
+    )
+    return dataclasses.replace(sweep, profiles=own)
+
+
+def label_of_arn_or_none(arn: str) -> str | None:
+    try:
+        return label_of_arn(arn)
+    except ValueError:
+        return None
+
+
 class SweepLookup:
     """The workers' answers by label, as the account-scope jobs ask for a region's."""
 
     def __init__(self, sweeps: Sequence[TargetSweep], management_account_id: str = "") -> None:
-        self._by_label = {sweep.target.label: sweep for sweep in sweeps}
+        self._by_label = {sweep.target.label: _own_profiles_only(sweep) for sweep in sweeps}
         self._management = management_account_id
 
     def _sweep(self, label: str) -> TargetSweep:
@@ -238,10 +260,14 @@ def read_map_results(store: JsonStore, result_writer: Mapping[str, Any], files: 
 
 
 def gathered(
-    event: Mapping[str, Any], bucket: str, job: OrganizationJob, clients: ClientFactory
+    event: Mapping[str, Any],
+    bucket: str,
+    job: OrganizationJob,
+    clients: ClientFactory,
+    organization: OrganizationConfig,
 ) -> tuple[OrganizationPlan, list[TargetSweep], datetime]:
     """What an aggregation step decides from: the run's plan, the workers' answers, the run's time."""
-    if not OrganizationConfig.from_env().is_organization:
+    if not organization.is_organization:
         # An account-scope stack has no member roles and no plans: such an event is a mistake.
         raise InvalidStepEvent("an aggregation step runs only in organization scope (GOVERNANCE_SCOPE=ORGANIZATION)")
     now = scheduled_run_time(event)

@@ -79,6 +79,8 @@ def targets_step(event: Mapping[str, Any], config: WorkerConfig, clients: Client
         "accounts": len(plan.plan.accounts),
         "skippedAccounts": len(plan.plan.skipped),
         "targets": len(plan.plan.targets),
+        # The Map's MaxConcurrencyPath: MaxConcurrentAccounts, from the stack's parameter.
+        "maxConcurrency": config.organization.max_concurrent_accounts,
     }
 
 

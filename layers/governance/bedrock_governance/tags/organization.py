@@ -15,6 +15,7 @@ from bedrock_governance.aws.s3 import JsonStore
 from bedrock_governance.aws.sns import SnsPublisher
 from bedrock_governance.core.arn import region_of
 from bedrock_governance.core.events import dry_run_requested
+from bedrock_governance.org.config import OrganizationConfig
 from bedrock_governance.org.job import InvalidStepEvent, OrganizationPlan, SweepLookup, gathered
 from bedrock_governance.org.policy import OrganizationJob, TargetSweep, label_of_arn
 from bedrock_governance.tags.config import TagComplianceConfig
@@ -54,10 +55,10 @@ def aggregate_tags(
 
 
 def aggregate_tags_step(
-    event: Mapping[str, Any], config: TagComplianceConfig, clients: ClientFactory
+    event: Mapping[str, Any], config: TagComplianceConfig, organization: OrganizationConfig, clients: ClientFactory
 ) -> TagComplianceResult:
     """The last step of TagComplianceStateMachine: one decision and one alert for the organization."""
     if not config.state_bucket:
         raise InvalidStepEvent("organization runs keep their files in STATE_BUCKET, which is not set")
-    plan, sweeps, now = gathered(event, config.state_bucket, OrganizationJob.TAG_COMPLIANCE, clients)
+    plan, sweeps, now = gathered(event, config.state_bucket, OrganizationJob.TAG_COMPLIANCE, clients, organization)
     return aggregate_tags(config, clients, plan, sweeps, now, dry_run=dry_run_requested(event))
