@@ -168,6 +168,25 @@ def test_profiles_restore_recreates_from_a_record_file(estate: Estate, tmp_path:
     assert "NEW ARN" in out
 
 
+def test_profiles_restore_refuses_a_record_of_another_account(estate: Estate, tmp_path: Path) -> None:
+    victim = estate.profiles[0]
+    record = {
+        "type": "bedrock-inference-profile-deletion-record", "version": 1, "status": "deleted",
+        "account": "210987654321", "region": victim.region, "profileName": "restored-bot",
+        "copyFrom": victim.source_arn, "tags": {"Project": "Chatbot"}, "oldArn": victim.arn,
+        "oldId": victim.profile_id, "deletedAt": NOW.isoformat(),
+    }  # fmt: skip
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(record))
+    before = boto3.client("bedrock", region_name=victim.region).list_inference_profiles(typeEquals="APPLICATION")
+    code, _, err = run("profiles", "restore", str(path), "--region", "us-east-1", "--required-tags", "Project")
+    # An organization run's record names its member account: re-created here, it would bill this one.
+    assert code == EXIT_USAGE
+    assert "the record is of account 210987654321, these credentials are of 123456789012" in err
+    after = boto3.client("bedrock", region_name=victim.region).list_inference_profiles(typeEquals="APPLICATION")
+    assert len(after["inferenceProfileSummaries"]) == len(before["inferenceProfileSummaries"])
+
+
 def test_errors_are_one_clear_line(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
     code, _, err = run("check", "tags", "--region", "us-east-1", "--regions", "us-east-1,mars-north-1")
     assert code == EXIT_USAGE

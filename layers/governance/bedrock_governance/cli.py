@@ -556,6 +556,12 @@ def profiles_restore(ctx: Context) -> int:
     args = ctx.args
     record = _load_record(ctx, args.record)
     check_region(record.region, "the deletion record's region")
+    if record.account and record.account != ctx.account_id():
+        # An organization run's record: re-created anywhere else, the profile would bill the wrong account.
+        raise UsageError(
+            f"the record is of account {record.account}, these credentials are of {ctx.account_id()}: "
+            f"run it with credentials of {record.account} (e.g. its member role)"
+        )
     extra_tags = _parse_tags(args.tag)
     policy = _tag_policy(ctx)
     bedrock = BedrockProfiles(ctx.clients.bedrock(record.region))
