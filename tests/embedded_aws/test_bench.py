@@ -192,3 +192,33 @@ def test_usage_covers_the_whole_window_the_idle_sweep_reads() -> None:
         assert {days_with_traffic(p.profile_id) for p in estate.where(usage=Usage.BUSY)} == {older}
         assert {days_with_traffic(p.profile_id) for p in estate.where(usage=Usage.IDLE)} == {older}
         assert {days_with_traffic(p.profile_id) for p in estate.where(usage=Usage.YOUNG)} == {0}
+
+
+def test_the_organization_row_counts_each_worker_against_the_account_scope_formula() -> None:
+    from programs.organization_bench import (  # noqa: PLC0415 - the row is optional in the bench
+        OrganizationBenchSettings,
+        account_scope_calls,
+        render_rows,
+        run_organization_bench,
+    )
+
+    settings = OrganizationBenchSettings(
+        accounts=4, ous=2, regions=("us-east-1", "eu-central-1"), profiles_per_target=20
+    )
+    figures = run_organization_bench(
+        settings, datetime.now(UTC).replace(minute=0, second=0, microsecond=0), lambda _message: None
+    )
+    assert figures["accounts"] == 4
+    assert figures["targets"] == figures["worker_invocations"] == 8
+    assert figures["failed_targets"] == 0
+    assert figures["account_scope_formula_plus_assume_role"] == account_scope_calls(20, idle=True) + 1 == 4
+    assert figures["calls_match_formula"], figures["mismatches"]
+    assert figures["calls_per_target"]["typical"]["sts:AssumeRole"] == 1
+    assert figures["aggregation"]["checked"] == 4 * 2 * 20
+    model = figures["model"]
+    assert model["waves"] == 1
+    assert model["aws_parallel_s"] < model["aws_sequential_s"]
+    assert model["state_transitions"] == 4 + 2 * 8
+    text = "\n".join(render_rows(figures))
+    assert "ok, every target" in text
+    assert "modelled on AWS" in text

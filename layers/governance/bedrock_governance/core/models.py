@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final
@@ -142,21 +142,27 @@ class UsageHistory:
         return max(used) if used else None
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, compact: each day with traffic as [seconds after ``start``, invocations], so
+        a worker's answer for a busy profile is a third of what ISO times as keys would take."""
         return {
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
-            # Only days with traffic: an idle profile's history is two times and a flag.
-            "daily": {bucket.isoformat(): value for bucket, value in sorted(self.daily.items()) if value},
+            "daily": [
+                [round((bucket - self.start).total_seconds()), value]
+                for bucket, value in sorted(self.daily.items())
+                if value
+            ],
             "complete": self.complete,
             "problem": self.problem,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> UsageHistory:
+        start = datetime.fromisoformat(str(data["start"]))
         return cls(
-            start=datetime.fromisoformat(str(data["start"])),
+            start=start,
             end=datetime.fromisoformat(str(data["end"])),
-            daily={datetime.fromisoformat(str(bucket)): float(value) for bucket, value in dict(data["daily"]).items()},
+            daily={start + timedelta(seconds=int(offset)): float(value) for offset, value in data["daily"]},
             complete=bool(data.get("complete", True)),
             problem=str(data.get("problem", "")),
         )
