@@ -82,6 +82,16 @@ def member_session(
     return boto3.session.Session(keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"], region_name=region)
 
 
+def remove_member_role(
+    account_id: str, role_name: str = DEFAULT_MEMBER_ROLE, *, endpoint_url: str | None = None
+) -> None:
+    """As if someone had deleted the StackSet's role in one member account."""
+    iam = member_session(account_id, endpoint_url=endpoint_url).client("iam")
+    for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=role_name, PolicyName=name)
+    iam.delete_role(RoleName=role_name)
+
+
 def deploy_member_role(
     session: boto3.session.Session,
     *,
@@ -180,4 +190,4 @@ def seed_organization(
     )
 
 
-__all__ = ["OrganizationEstate", "OrganizationSpec", "member_session", "seed_organization"]
+__all__ = ["OrganizationEstate", "OrganizationSpec", "member_session", "remove_member_role", "seed_organization"]

@@ -30,7 +30,12 @@ from embedded_aws import embedded_aws
 from embedded_aws.budgets import set_budget_clock
 from embedded_aws.calls import ApiCalls, count_api_calls
 from embedded_aws.inbox import SentMessage, sent_messages
-from embedded_aws.organization import OrganizationEstate, OrganizationSpec, member_session, seed_organization
+from embedded_aws.organization import (
+    OrganizationEstate,
+    OrganizationSpec,
+    remove_member_role,
+    seed_organization,
+)
 from embedded_aws.seed import (
     ALLOWED_TAG_VALUES,
     DEFAULT_REGIONS,
@@ -388,15 +393,6 @@ def after_grace(demo: Demo, world: World, later: date) -> None:
 
 ORGANIZATION_STACK: Final = "bedrock-governance-org"
 ORGANIZATION_REGIONS: Final = ("us-east-1", "eu-west-1")
-MEMBER_ROLE: Final = "BedrockGovernanceMember"
-
-
-def remove_member_role(account_id: str) -> None:
-    """As if someone had deleted the StackSet's role in one member account."""
-    iam = member_session(account_id).client("iam")
-    for name in iam.list_role_policies(RoleName=MEMBER_ROLE)["PolicyNames"]:
-        iam.delete_role_policy(RoleName=MEMBER_ROLE, PolicyName=name)
-    iam.delete_role(RoleName=MEMBER_ROLE)
 
 
 def run_state_machine(stack: DeployedStack, logical_id: str, when: datetime) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from embedded_aws.organization import (
     OrganizationEstate,
     OrganizationSpec,
     member_session,
+    remove_member_role,
     seed_organization,
 )
 from embedded_aws.seed import ALLOWED_TAG_VALUES, Compliance, Usage
@@ -60,14 +61,6 @@ class Organization:
         assert execution["status"] == "SUCCEEDED", execution
         output: dict[str, Any] = execution["output"]
         return output
-
-
-def remove_member_role(account_id: str) -> None:
-    """As if someone deleted the StackSet's role in one account."""
-    iam = member_session(account_id).client("iam")
-    for name in iam.list_role_policies(RoleName=MEMBER_ROLE)["PolicyNames"]:
-        iam.delete_role_policy(RoleName=MEMBER_ROLE, PolicyName=name)
-    iam.delete_role(RoleName=MEMBER_ROLE)
 
 
 @pytest.fixture(scope="module")
@@ -192,19 +185,23 @@ def test_idle_profiles_are_marked_and_deleted_through_each_member_role_within_on
     assert later["counts"]["deferredByCap"] == len(idle) - MAX_DELETIONS
     bucket = organization.stack.outputs["GovernanceBucketName"]
     s3 = boto3.client("s3", region_name="us-east-1")
-    for record_uri, arn in zip(sorted(later["deletionRecords"]), sorted(deleted), strict=True):
-        del arn
+    recorded_arns = set()
+    for record_uri in later["deletionRecords"]:
         key = record_uri.removeprefix(f"s3://{bucket}/")
         record = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
         # The account is in the record and in its key: deletion-records/<account>/<region>/<name>/<id>.json
         assert key.split("/")[1] == record["account"]
         assert record["status"] == "deleted"
+        assert record["oldArn"].split(":")[4] == record["account"]
+        recorded_arns.add(record["oldArn"])
         client = member_session(record["account"]).client("bedrock", region_name=record["region"])
         names = [
             p["inferenceProfileName"]
             for p in client.list_inference_profiles(typeEquals="APPLICATION")["inferenceProfileSummaries"]
         ]
         assert record["profileName"] not in names
+    # One record per deleted profile, each in the account the profile lived in.
+    assert recorded_arns == set(deleted)
 
 
 def test_an_account_that_joins_an_ou_later_gets_the_member_role(organization: Organization) -> None:

@@ -64,6 +64,15 @@ def run_objects() -> list[str]:
             },
             "is not governed",
         ),
+        (
+            {
+                "step": "sweep",
+                "job": "tag-compliance",
+                "scheduledTime": NOW.isoformat(),
+                "target": {"account": "*", "region": "us-east-1"},
+            },
+            "must be a 12-digit account id",
+        ),
     ],
 )
 def test_a_malformed_step_event_is_refused_and_writes_nothing(

@@ -32,6 +32,8 @@ def is_custom_resource_request(event: Mapping[str, Any]) -> bool:
 
 
 def _put(url: str, body: bytes) -> None:
+    # CloudFormation's pre-signed URLs are HTTPS; plain HTTP only to this machine, where the
+    # deployment harness stands in for CloudFormation.
     if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
         raise GovernanceError(f"refusing to answer CloudFormation at {url[:60]!r}: not a pre-signed URL")
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked above

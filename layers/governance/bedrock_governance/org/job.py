@@ -147,7 +147,8 @@ class SweepLookup:
         if sweep.failure is not None:
             failure = in_management_account(sweep.failure, self._management)
             message = f"{failure.message}: {failure.fix}" if failure.fix else failure.message
-            raise TargetUnavailable("organizations", failure.step, failure.error_code, message)
+            service = "sts" if failure.step == "assume-role" else "member-account"
+            raise TargetUnavailable(service, failure.step, failure.error_code, message)
         return sweep
 
     def inventory(self, label: str) -> list[InferenceProfile]:

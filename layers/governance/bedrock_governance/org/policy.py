@@ -155,9 +155,6 @@ class TargetFailure:
     message: str
     fix: str
 
-    def describe(self) -> str:
-        return f"{self.error_code}: {self.message}. {self.fix}" if self.fix else f"{self.error_code}: {self.message}"
-
     def to_dict(self) -> dict[str, str]:
         return {
             **self.target.to_item(),

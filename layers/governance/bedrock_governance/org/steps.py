@@ -13,10 +13,11 @@ checks it as account scope does, so a retried or re-run execution decides as the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.organizations import OrganizationDirectory
@@ -27,6 +28,8 @@ from bedrock_governance.org.config import OrganizationConfig
 from bedrock_governance.org.job import InvalidStepEvent, RunFiles, central_member_clients, list_targets, run_id
 from bedrock_governance.org.policy import OrganizationJob, Target
 from bedrock_governance.org.worker import sweep_target
+
+ACCOUNT_ID: Final = re.compile(r"[0-9]{12}")
 
 
 def _job(event: Mapping[str, Any]) -> OrganizationJob:
@@ -92,6 +95,9 @@ def sweep_step(event: Mapping[str, Any], config: WorkerConfig, clients: ClientFa
     if not isinstance(item, Mapping) or not isinstance(item.get("account"), str):
         raise InvalidStepEvent(f"event field 'target' must be an object with account and region, got {item!r}")
     target = Target.from_item(item)
+    if not ACCOUNT_ID.fullmatch(target.account_id):
+        # It goes into the role ARN to assume: nothing but an account id may stand there.
+        raise InvalidStepEvent(f"event field 'target.account' must be a 12-digit account id, got {target.account_id!r}")
     if target.region not in config.regions:
         raise InvalidStepEvent(f"region {target.region!r} is not governed (GOVERNED_REGIONS)")
     role = config.organization.member_role_name
