@@ -12,6 +12,9 @@ State lives on moto's Cost Explorer backend of the account (one per account and 
 
 Behaviour taken from AWS (see docs/aws-behaviour.md):
 
+* A management account sees the cost of every account of its organization (each member's rows,
+  with that member as ``LINKED_ACCOUNT``) and its tag statuses apply to them all; a member account
+  sees only its own rows.
 * ``End`` is exclusive; MONTHLY buckets are calendar months clipped to the period.
 * Tags only count while their key is an *active* cost allocation tag. Keys activated through
   ``UpdateCostAllocationTagsStatus`` count from the UTC day of activation on (activation is not
@@ -28,6 +31,7 @@ from __future__ import annotations
 import base64
 import binascii
 import calendar
+import dataclasses
 import hashlib
 import json
 import threading
@@ -42,6 +46,7 @@ from moto.ce.models import CostExplorerBackend, ce_backends
 from moto.ce.responses import CostExplorerResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.organizations.models import organizations_backends
 
 __all__ = [
     "DIMENSION_PAGE_SIZE",
@@ -231,9 +236,9 @@ class _Ledger:
     data_unavailable: bool = False
     lock: threading.RLock = field(default_factory=threading.RLock)
 
-    def known_tag_keys(self) -> set[str]:
+    def known_tag_keys(self, rows: Iterable[CostRow] | None = None) -> set[str]:
         keys = set(self.tag_keys)
-        for row in self.rows:
+        for row in self.rows if rows is None else rows:
             keys.update(row.tags)
         return keys
 
@@ -600,9 +605,33 @@ def _metric_values(sums: Mapping[str, Decimal], metrics: Sequence[str]) -> dict[
     }
 
 
-def _rows_in(ledger: _Ledger, start: date, end: date, predicate: Predicate | None) -> list[CostRow]:
+def _member_accounts(account_id: str, partition: str) -> list[str]:
+    """The other accounts of the organization whose management account is ``account_id``; none when
+    it manages none (a member account sees only its own cost, as in AWS)."""
+    backend = organizations_backends[account_id][partition]
+    organization = backend.org
+    if organization is None or organization.master_account_id != account_id:
+        return []
+    return [account.id for account in backend.accounts if account.id != account_id]
+
+
+def _visible_rows(ledger: _Ledger, partition: str = "aws") -> list[CostRow]:
+    """What Cost Explorer shows the ledger's account: its own rows and, in a management account,
+    every member account's (their ``LINKED_ACCOUNT`` is the member)."""
     with ledger.lock:
         rows = list(ledger.rows)
+    for member in _member_accounts(ledger.account_id, partition):
+        member_ledger = _ledger(member, partition)
+        with member_ledger.lock:
+            rows += [
+                row if row.linked_account else dataclasses.replace(row, linked_account=member)
+                for row in member_ledger.rows
+            ]
+    return rows
+
+
+def _rows_in(ledger: _Ledger, start: date, end: date, predicate: Predicate | None) -> list[CostRow]:
+    rows = _visible_rows(ledger)
     return [row for row in rows if start <= row.day < end and (predicate is None or predicate(row))]
 
 
@@ -759,13 +788,15 @@ def _timestamp(moment: datetime) -> str:
 
 
 def _all_cost_allocation_tags(ledger: _Ledger) -> list[dict[str, Any]]:
+    # Billing knows the keys of every account it bills: the management account's list has the members' keys.
+    rows = _visible_rows(ledger)
     with ledger.lock:
         last_used: dict[str, date] = {}
-        for row in ledger.rows:
+        for row in rows:
             for key in row.tags:
                 last_used[key] = max(last_used.get(key, row.day), row.day)
         entries: list[dict[str, Any]] = []
-        for key in sorted(ledger.known_tag_keys()):
+        for key in sorted(ledger.known_tag_keys(rows)):
             state = ledger.tag_keys.get(key)
             entry: dict[str, Any] = {
                 "TagKey": key,
@@ -831,8 +862,9 @@ def update_cost_allocation_tags_status(ledger: _Ledger, params: Mapping[str, Any
             raise ValidationException(f"Status {entry.get('Status')} is invalid. Valid values are Active, Inactive.")
 
     now = datetime.now(UTC)
+    rows = _visible_rows(ledger)
     with ledger.lock:
-        known = ledger.known_tag_keys()
+        known = ledger.known_tag_keys(rows)
         unknown = [entry["TagKey"] for entry in entries if entry["TagKey"] not in known]
         if len(unknown) == len(entries):
             # Observed on real accounts: when no key of the request is known, the whole call fails.
