@@ -19,9 +19,10 @@ from bedrock_governance.core.models import NotificationSpec, Subscriber
 from embedded_aws import embedded_aws
 from embedded_aws.budgets import set_max_budgets
 from embedded_aws.calls import count_api_calls
-from embedded_aws.costexplorer import CostRow, seed_ledger, set_cost_allocation_tags
+from embedded_aws.costexplorer import CostRow, seed_ledger, set_cost_allocation_tags, set_member_account
 from embedded_aws.faults import Fault, inject_faults
 from embedded_aws.inbox import sent_messages
+from embedded_aws.organization import member_session
 
 ACCOUNT = "123456789012"
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
@@ -259,3 +260,44 @@ def test_hand_edited_notifications_and_subscribers_are_put_back(topic: str) -> N
     with count_api_calls() as calls:
         run(topic, NOW + timedelta(days=2), ALERT_EMAIL="ops@example.com")
     assert calls.writes() == {}
+
+
+def _member_account() -> tuple[str, boto3.session.Session]:
+    """An organization whose management account is the default one, and a member account's session."""
+    organizations = boto3.client("organizations", region_name="us-east-1")
+    organizations.create_organization(FeatureSet="ALL")
+    created = organizations.create_account(Email="team@example.com", AccountName="Team")["CreateAccountStatus"]
+    member_id = str(created["AccountId"])
+    return member_id, member_session(member_id)
+
+
+def test_a_member_account_never_tries_to_activate_and_names_the_management_account(topic: str) -> None:
+    member_id, session = _member_account()
+    set_member_account(account_id=member_id)
+    member_topic = session.client("sns", region_name="us-east-1").create_topic(Name="alerts")["TopicArn"]
+    session.client("s3", region_name="us-east-1").create_bucket(Bucket="member-state")
+    member_config = config(member_topic, STATE_BUCKET="member-state", ACTIVATE_COST_ALLOCATION_TAGS="true")
+    with count_api_calls() as calls:
+        result = BudgetJob.from_config(member_config, ClientFactory(session=session)).run(NOW)
+    operations = calls.by_operation()
+    assert operations["organizations:DescribeOrganization"] == 1
+    assert not {"ce:ListCostAllocationTags", "ce:UpdateCostAllocationTagsStatus"} & set(operations)
+    check = result.facts.cost_tags
+    assert check is not None
+    (problem,) = check.problems
+    assert problem.key == f"cost-tags:member-account:{ACCOUNT}"
+    assert f"({member_id}) is a member account" in problem.text
+    assert result.notification is not None
+    assert f"only its management account ({ACCOUNT}) can activate" in result.notification.text
+
+
+def test_the_management_account_of_an_organization_activates_its_tags(topic: str) -> None:
+    _member_account()
+    set_cost_allocation_tags(
+        {"Project": "Inactive", "Environment": "Active", "CostCenter": "Active", "Owner": "Active"}
+    )
+    result = run(topic, ACTIVATE_COST_ALLOCATION_TAGS="true")
+    check = result.facts.cost_tags
+    assert check is not None
+    assert check.activated == ("Project",)
+    assert not [p for p in check.problems if p.key.startswith("cost-tags:member-account")]

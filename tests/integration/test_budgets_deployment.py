@@ -156,6 +156,7 @@ def test_the_role_allows_only_what_the_function_calls(deploy: Callable[..., Depl
         "ce:GetDimensionValues",
         "ce:ListCostAllocationTags",
         "ce:UpdateCostAllocationTagsStatus",
+        "organizations:DescribeOrganization",  # a member account says where activation must happen
         "sns:Publish",
         "s3:GetObject",
         "s3:PutObject",

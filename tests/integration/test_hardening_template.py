@@ -50,6 +50,7 @@ NO_RESOURCE_LEVEL = {
     "ce:GetCostAndUsage",
     "ce:ListCostAllocationTags",
     "ce:UpdateCostAllocationTagsStatus",
+    "organizations:DescribeOrganization",
 }
 # IAM actions behind API operations whose names differ (AWS Budgets authorizes by ViewBudget/ModifyBudget).
 IAM_ACTION = {

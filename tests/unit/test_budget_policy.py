@@ -19,6 +19,7 @@ from bedrock_governance.budgets.policy import (
     DesiredBudget,
     ExistingBudget,
     ExistingNotification,
+    OrganizationMembership,
     TagBudget,
     UpdateBudget,
     UpdateNotification,
@@ -402,6 +403,17 @@ def test_a_member_account_is_told_to_ask_the_management_account() -> None:
     (problem,) = check.problems
     assert problem.key == "cost-tags:no-access"
     assert "management (or standalone) account" in problem.text
+    assert set(check.statuses.values()) == {"Unreadable"}
+
+
+def test_a_known_member_account_names_its_management_account_whatever_the_statuses() -> None:
+    member = OrganizationMembership("222222222222", "o-abcdefghij", "111111111111")
+    check = check_cost_tags(KEYS, dict.fromkeys(KEYS, "Inactive"), activation_enabled=True, member_of=member)
+    (problem,) = check.problems
+    assert problem.key == "cost-tags:member-account:111111111111"
+    assert "only its management account (111111111111) can activate" in problem.text
+    assert "GovernanceScope=ORGANIZATION" in problem.text
+    assert check.activated == ()
     assert set(check.statuses.values()) == {"Unreadable"}
 
 

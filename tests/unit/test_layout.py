@@ -20,12 +20,14 @@ LAYER = ROOT / "layers" / "governance"
 PACKAGE = LAYER / "bedrock_governance"
 JOB_PACKAGES = ("tags", "idle", "cost", "budgets", "org")
 # Each function's handler and the job packages it runs: the two jobs an organization run aggregates
-# load the shared organization package too; its worker reads with the idle job's own code.
+# load the shared organization package too; its worker reads with the idle job's own code. The
+# budget job asks Organizations whether its account is a member account (which cannot activate
+# cost allocation tags).
 HANDLERS = {
     "tag_compliance": {"tags", "org"},
     "idle_profiles": {"idle", "org"},
     "cost_report": {"cost"},
-    "budgets": {"budgets"},
+    "budgets": {"budgets", "org"},
     "organization_worker": {"org", "idle"},
 }
 

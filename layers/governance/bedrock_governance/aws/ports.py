@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from bedrock_governance.aws.bedrock import CreatedProfile
     from bedrock_governance.aws.budgets import BudgetDefinition
     from bedrock_governance.aws.costexplorer import TagActivationError
+    from bedrock_governance.aws.organizations import OrganizationInfo
     from bedrock_governance.aws.s3 import StateRead, UnreadableObject
     from bedrock_governance.aws.tagging import TagWriteFailure
     from bedrock_governance.core.models import (
@@ -170,3 +171,10 @@ class CostReports(CostExplorer, Protocol):
 
 class CostTags(CostExplorer, Protocol):
     def activate_cost_allocation_tags(self, keys: Sequence[str], /) -> list[TagActivationError]: ...
+
+
+class OrganizationReader(Protocol):
+    """DescribeOrganization in this account: raises AwsError (AWSOrganizationsNotInUseException
+    when the account belongs to no organization)."""
+
+    def describe(self) -> OrganizationInfo: ...

@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger
 from bedrock_governance.aws import ports
 from bedrock_governance.budgets.policy import (
     CostTagCheck,
+    OrganizationMembership,
     check_cost_tags,
     keys_to_activate,
 )
@@ -20,6 +21,9 @@ from bedrock_governance.budgets.render import (
 from bedrock_governance.core.errors import AccessDenied, AwsError
 
 logger = Logger(child=True)
+
+# What DescribeOrganization answers in an account that belongs to no organization.
+NOT_IN_ORGANIZATION: Final = "AWSOrganizationsNotInUseException"
 
 # A refused activation (member account) is tried again this often, not every day.
 ACTIVATION_RETRY: Final = timedelta(days=7)
@@ -32,6 +36,22 @@ class CostTagOutcome:
     refused_keys: tuple[str, ...]
 
 
+def membership_of(organizations: ports.OrganizationReader | None, account_id: str) -> OrganizationMembership | None:
+    """This account as a member account of an organization, or None: standalone, the management
+    account, or not known (Organizations not reachable: the Cost Explorer calls then say what they can)."""
+    if organizations is None:
+        return None
+    try:
+        info = organizations.describe()
+    except AwsError as error:
+        if error.code != NOT_IN_ORGANIZATION:
+            logger.info("Organization membership not known", extra={"error": str(error)})
+        return None
+    if not info.management_account_id or info.management_account_id == account_id:
+        return None
+    return OrganizationMembership(account_id, info.organization_id, info.management_account_id)
+
+
 def check_cost_tags_step(
     cost_explorer: ports.CostTags,
     keys: tuple[str, ...],
@@ -40,10 +60,16 @@ def check_cost_tags_step(
     *,
     activate: bool,
     dry_run: bool,
+    member_of: OrganizationMembership | None = None,
 ) -> CostTagOutcome:
     """Read the cost allocation tags' status, activate the inactive ones when allowed, and keep
-    AWS's refusal for a week so that a denied activation is not retried every run."""
+    AWS's refusal for a week so that a denied activation is not retried every run. A member
+    account of an organization asks nothing: it says where activation must happen."""
     refused_at, refused_keys = previous.activation_refused_at, previous.activation_refused_keys
+    if member_of is not None:
+        return CostTagOutcome(
+            check_cost_tags(keys, None, activation_enabled=activate, member_of=member_of), refused_at, refused_keys
+        )
     try:
         statuses = cost_explorer.cost_allocation_tag_status(keys)
     except AwsError as error:

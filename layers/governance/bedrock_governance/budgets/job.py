@@ -21,10 +21,11 @@ from bedrock_governance.aws.budgets import BudgetDefinition, Budgets
 from bedrock_governance.aws.clients import ClientFactory
 from bedrock_governance.aws.costexplorer import CostExplorer
 from bedrock_governance.aws.inventory import region_inventory
+from bedrock_governance.aws.organizations import OrganizationDirectory
 from bedrock_governance.aws.s3 import JsonStore, UnreadableObject
 from bedrock_governance.aws.sns import SnsPublisher
 from bedrock_governance.budgets.config import BudgetConfig
-from bedrock_governance.budgets.cost_tags import CostTagOutcome, check_cost_tags_step
+from bedrock_governance.budgets.cost_tags import CostTagOutcome, check_cost_tags_step, membership_of
 from bedrock_governance.budgets.policy import (
     BudgetPlan,
     BudgetStep,
@@ -248,8 +249,10 @@ class BudgetJob:
         publisher: ports.Publisher | None,
         store: ports.StateStore | None,
         dry_run: bool = False,
+        organizations: ports.OrganizationReader | None = None,
     ) -> None:
         self._config = config
+        self._organizations = organizations
         self._inventory = inventory
         self._budgets = budgets
         self._cost_explorer = cost_explorer
@@ -269,6 +272,7 @@ class BudgetJob:
             # A dry run still reads the state (what was said before) but never writes it.
             store=JsonStore(clients.s3(home), config.state_bucket) if config.state_bucket else None,
             dry_run=dry_run,
+            organizations=OrganizationDirectory(clients.organizations()),
         )
 
     # ------------------------------------------------------------------ run
@@ -340,6 +344,7 @@ class BudgetJob:
             now,
             activate=config.activate_cost_allocation_tags,
             dry_run=self._dry_run,
+            member_of=membership_of(self._organizations, config.account_id),
         )
         facts = BudgetRunFacts(
             now=now,

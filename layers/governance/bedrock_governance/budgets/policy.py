@@ -570,6 +570,15 @@ class CostTagProblem:
 
 
 @dataclass(frozen=True)
+class OrganizationMembership:
+    """This account as a member of an organization, as DescribeOrganization answers in it."""
+
+    account_id: str
+    organization_id: str
+    management_account_id: str
+
+
+@dataclass(frozen=True)
 class CostTagCheck:
     keys: tuple[str, ...]
     statuses: Mapping[str, str]
@@ -622,13 +631,32 @@ def check_cost_tags(
     activated: Sequence[str] = (),
     activation_errors: Sequence[tuple[str, str, str]] = (),
     activation_refused: tuple[str, str] | None = None,
+    member_of: OrganizationMembership | None = None,
 ) -> CostTagCheck:
     """What the cost allocation tag check found and what to tell people.
+
+    ``member_of`` set: this account is a member account of an organization (Organizations said
+    so), which can neither list nor activate cost allocation tags; nothing was asked, and the one
+    problem names the management account where activation must happen.
 
     ``statuses`` is None when they could not be read (``list_error`` = code, message).
     ``activation_errors`` are per-key (key, code, message); ``activation_refused`` is the account
     refusing activation as a whole (code, message) - what a member account of an organization gets.
     """
+    if member_of is not None:
+        text = (
+            f"This account ({member_of.account_id}) is a member account of organization "
+            f"{member_of.organization_id}: only its management account ({member_of.management_account_id}) can "
+            f"activate cost allocation tags {', '.join(keys)}, and budgets filter on user:{PROJECT_TAG_KEY} only "
+            f"once it is active. Activate them there, or deploy with GovernanceScope=ORGANIZATION in "
+            f"{member_of.management_account_id} to have that stack do it. {_how_to_activate(keys)}"
+        )
+        return CostTagCheck(
+            tuple(keys),
+            dict.fromkeys(keys, UNREADABLE),
+            (),
+            (CostTagProblem(f"cost-tags:member-account:{member_of.management_account_id}", text),),
+        )
     if statuses is None:
         code, message = list_error or ("Unknown", "")
         if code in {"AccessDeniedException", "AccessDenied"}:
