@@ -14,7 +14,8 @@ Behaviour taken from AWS (see docs/aws-behaviour.md):
 
 * A management account sees the cost of every account of its organization (each member's rows,
   with that member as ``LINKED_ACCOUNT``) and its tag statuses apply to them all; a member account
-  sees only its own rows.
+  sees only its own rows, grouped by the management account's active tags, and may neither list
+  nor change cost allocation tags.
 * ``End`` is exclusive; MONTHLY buckets are calendar months clipped to the period.
 * Tags only count while their key is an *active* cost allocation tag. Keys activated through
   ``UpdateCostAllocationTagsStatus`` count from the UTC day of activation on (activation is not
@@ -230,11 +231,20 @@ class _TagKeyState:
 @dataclass
 class _Ledger:
     account_id: str
+    partition: str = "aws"
     rows: list[CostRow] = field(default_factory=list)
     tag_keys: dict[str, _TagKeyState] = field(default_factory=dict)
     member_account: bool = False
     data_unavailable: bool = False
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # The management account's ledger while this account is a member of an organization (bound on
+    # every request by _bind_organization): its tag statuses are the ones that count here.
+    payer: _Ledger | None = None
+
+    @property
+    def is_member(self) -> bool:
+        """A linked account: declared by a test, or a member of an embedded organization."""
+        return self.member_account or self.payer is not None
 
     def known_tag_keys(self, rows: Iterable[CostRow] | None = None) -> set[str]:
         keys = set(self.tag_keys)
@@ -247,7 +257,8 @@ class _Ledger:
         value = row.tags.get(key, "")
         if not value:
             return ""
-        state = self.tag_keys.get(key)
+        # Only the management account activates cost allocation tags; they count for every member.
+        state = (self.payer or self).tag_keys.get(key)
         if state is None or state.status != "Active":
             return ""
         if state.active_from is not None and row.day < state.active_from:
@@ -273,7 +284,7 @@ def _ledger_for(backend: CostExplorerBackend) -> _Ledger:
     ledger = getattr(backend, _STATE_ATTRIBUTE, None)
     if ledger is None:
         # Attached lazily: moto's reset() replaces the backend's __dict__, which drops it.
-        ledger = _Ledger(account_id=backend.account_id)
+        ledger = _Ledger(account_id=backend.account_id, partition=backend.partition)
         setattr(backend, _STATE_ATTRIBUTE, ledger)
     if not isinstance(ledger, _Ledger):
         raise TypeError(f"the Cost Explorer backend holds a {type(ledger).__name__} where the ledger belongs")
@@ -328,14 +339,15 @@ def select_rows(
     there is one filter compiler. Raises :class:`ValidationException` for an expression the ledger
     cannot evaluate, exactly as ``GetCostAndUsage`` would.
     """
-    ledger = _ledger(account_id, partition)
+    ledger = _bind_organization(_ledger(account_id, partition))
     predicate = None if expression is None else _compile_filter(expression, ledger)
     return _rows_in(ledger, start, end, predicate)
 
 
 def set_member_account(member: bool = True, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
-    """Make the account an Organizations member account: it may not list or change cost
-    allocation tags (``AccessDeniedException``, as AWS answers a linked account)."""
+    """Make the account an Organizations member account without seeding an organization: it may
+    not list or change cost allocation tags (``AccessDeniedException``, as AWS answers a linked
+    account). A member account of an embedded organization is one without this."""
     ledger = _ledger(account_id)
     with ledger.lock:
         ledger.member_account = member
@@ -615,13 +627,32 @@ def _member_accounts(account_id: str, partition: str) -> list[str]:
     return [account.id for account in backend.accounts if account.id != account_id]
 
 
-def _visible_rows(ledger: _Ledger, partition: str = "aws") -> list[CostRow]:
+def _management_account_of(account_id: str, partition: str) -> str | None:
+    """The management account of the organization ``account_id`` is a member of, or None. moto keeps
+    its member -> management map across resets, so the organization itself must still list the account."""
+    entry = organizations_backends.master_accounts.get(account_id)
+    if entry is None or entry[0] == account_id:
+        return None
+    management, management_partition = entry
+    if management_partition != partition:
+        return None
+    return management if account_id in _member_accounts(management, partition) else None
+
+
+def _bind_organization(ledger: _Ledger) -> _Ledger:
+    """Bind the management account's ledger to a member's (or unbind it): once per request, not per row."""
+    management = _management_account_of(ledger.account_id, ledger.partition)
+    ledger.payer = None if management is None else _ledger(management, ledger.partition)
+    return ledger
+
+
+def _visible_rows(ledger: _Ledger) -> list[CostRow]:
     """What Cost Explorer shows the ledger's account: its own rows and, in a management account,
     every member account's (their ``LINKED_ACCOUNT`` is the member)."""
     with ledger.lock:
         rows = list(ledger.rows)
-    for member in _member_accounts(ledger.account_id, partition):
-        member_ledger = _ledger(member, partition)
+    for member in _member_accounts(ledger.account_id, ledger.partition):
+        member_ledger = _ledger(member, ledger.partition)
         with member_ledger.lock:
             rows += [
                 row if row.linked_account else dataclasses.replace(row, linked_account=member)
@@ -813,7 +844,7 @@ def _all_cost_allocation_tags(ledger: _Ledger) -> list[dict[str, Any]]:
 
 
 def list_cost_allocation_tags(ledger: _Ledger, params: Mapping[str, Any]) -> dict[str, Any]:
-    if ledger.member_account:
+    if ledger.is_member:
         raise AccessDeniedException(f"Failed to list Cost Allocation Tags: {_LINKED_ACCOUNT_DENIED}")
     status = params.get("Status")
     if status is not None and status not in _TAG_STATUSES:
@@ -845,7 +876,7 @@ def list_cost_allocation_tags(ledger: _Ledger, params: Mapping[str, Any]) -> dic
 
 
 def update_cost_allocation_tags_status(ledger: _Ledger, params: Mapping[str, Any]) -> dict[str, Any]:
-    if ledger.member_account:
+    if ledger.is_member:
         raise AccessDeniedException(f"Failed to update Cost Allocation Tag: {_LINKED_ACCOUNT_DENIED}")
     entries = params.get("CostAllocationTagsStatus")
     if not isinstance(entries, list) or not entries:
@@ -903,7 +934,7 @@ def _endpoint(handler: _Handler) -> Callable[[CostExplorerResponse], str]:
             raise ValidationException("The request body is not valid JSON.") from None
         if not isinstance(params, dict):
             raise ValidationException("The request body must be a JSON object.")
-        ledger = _ledger_for(self.ce_backend)
+        ledger = _bind_organization(_ledger_for(self.ce_backend))
         return json.dumps(handler(ledger, params))
 
     endpoint.__name__ = handler.__name__

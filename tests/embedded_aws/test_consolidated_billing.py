@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from embedded_aws import budgets, embedded_aws
 from embedded_aws.costexplorer import CostRow, seed_ledger, set_cost_allocation_tags
@@ -38,7 +39,7 @@ def organization() -> Iterator[tuple[str, str]]:
     A       2 Mar    10.10   Project=Chat, Bedrock
     A       3 Mar     2.02   (none), Haiku
     B       2 Mar     5.55   Project=Chat, Haiku
-    B       4 Mar     1.00   Project=Search, Bedrock
+    B       4 Mar     1.00   Project=Search Team=Blue, Bedrock
     mgmt    5 Mar     0.33   Project=Search, Bedrock
     ====== ======== ======= ===================
     """
@@ -64,7 +65,7 @@ def organization() -> Iterator[tuple[str, str]]:
         seed_ledger(
             [
                 CostRow(date(2026, 3, 2), HAIKU, Decimal("5.55"), tags={"Project": "Chat"}),
-                CostRow(date(2026, 3, 4), BEDROCK, Decimal("1.00"), tags={"Project": "Search"}),
+                CostRow(date(2026, 3, 4), BEDROCK, Decimal("1.00"), tags={"Project": "Search", "Team": "Blue"}),
             ],
             account_id=b,
         )
@@ -100,12 +101,26 @@ def test_the_management_account_sees_every_account_by_linked_account(organizatio
     }
 
 
-def test_a_member_account_sees_only_its_own_cost(organization: tuple[str, str]) -> None:
+def test_a_member_account_sees_only_its_own_cost_by_the_management_accounts_tags(
+    organization: tuple[str, str],
+) -> None:
     a, _ = organization
     ce = member_session(a).client("ce", region_name="us-east-1")
     seen = _by_account_and_project(ce)
     assert {account for account, _ in seen} == {a}
     assert sum(seen.values()) == Decimal("12.12")
+    # Project was activated in the management account only, and groups the member's cost all the same.
+    assert seen == {(a, "Project$Chat"): Decimal("10.10"), (a, "Project$"): Decimal("2.02")}
+
+
+def test_a_member_account_may_neither_list_nor_activate_cost_allocation_tags(organization: tuple[str, str]) -> None:
+    a, _ = organization
+    ce = member_session(a).client("ce", region_name="us-east-1")
+    with pytest.raises(ClientError, match="Linked account doesn't have access") as listed:
+        ce.list_cost_allocation_tags()
+    assert listed.value.response["Error"]["Code"] == "AccessDeniedException"
+    with pytest.raises(ClientError, match="Linked account doesn't have access"):
+        ce.update_cost_allocation_tags_status(CostAllocationTagsStatus=[{"TagKey": "Project", "Status": "Active"}])
 
 
 def test_linked_account_filters_and_the_member_tag_keys_are_known_to_billing(organization: tuple[str, str]) -> None:
@@ -120,8 +135,9 @@ def test_linked_account_filters_and_the_member_tag_keys_are_known_to_billing(org
     assert Decimal(answer["ResultsByTime"][0]["Total"]["UnblendedCost"]["Amount"]) == Decimal("6.88")
     accounts = ce.get_dimension_values(TimePeriod=PERIOD, Dimension="LINKED_ACCOUNT")["DimensionValues"]
     assert sorted(item["Value"] for item in accounts) == sorted([a, b, MANAGEMENT])
-    keys = {tag["TagKey"] for tag in ce.list_cost_allocation_tags()["CostAllocationTags"]}
-    assert "Project" in keys
+    # Team is on one row of member B only: billing knows it in the management account, inactive.
+    statuses = {tag["TagKey"]: tag["Status"] for tag in ce.list_cost_allocation_tags()["CostAllocationTags"]}
+    assert statuses == {"Project": "Active", "Team": "Inactive"}
 
 
 def _actual(client: Any, name: str) -> Decimal:

@@ -19,7 +19,7 @@ from bedrock_governance.core.models import NotificationSpec, Subscriber
 from embedded_aws import embedded_aws
 from embedded_aws.budgets import set_max_budgets
 from embedded_aws.calls import count_api_calls
-from embedded_aws.costexplorer import CostRow, seed_ledger, set_cost_allocation_tags, set_member_account
+from embedded_aws.costexplorer import CostRow, seed_ledger, set_cost_allocation_tags
 from embedded_aws.faults import Fault, inject_faults
 from embedded_aws.inbox import sent_messages
 from embedded_aws.organization import member_session
@@ -273,7 +273,6 @@ def _member_account() -> tuple[str, boto3.session.Session]:
 
 def test_a_member_account_never_tries_to_activate_and_names_the_management_account(topic: str) -> None:
     member_id, session = _member_account()
-    set_member_account(account_id=member_id)
     member_topic = session.client("sns", region_name="us-east-1").create_topic(Name="alerts")["TopicArn"]
     session.client("s3", region_name="us-east-1").create_bucket(Bucket="member-state")
     member_config = config(member_topic, STATE_BUCKET="member-state", ACTIVATE_COST_ALLOCATION_TAGS="true")

@@ -413,6 +413,7 @@ def test_a_known_member_account_names_its_management_account_whatever_the_status
     assert problem.key == "cost-tags:member-account:111111111111"
     assert "only its management account (111111111111) can activate" in problem.text
     assert "GovernanceScope=ORGANIZATION" in problem.text
+    assert "deploy this stack in 111111111111 with ActivateCostAllocationTags=true" in problem.text
     assert check.activated == ()
     assert set(check.statuses.values()) == {"Unreadable"}
 

@@ -648,8 +648,9 @@ def check_cost_tags(
             f"This account ({member_of.account_id}) is a member account of organization "
             f"{member_of.organization_id}: only its management account ({member_of.management_account_id}) can "
             f"activate cost allocation tags {', '.join(keys)}, and budgets filter on user:{PROJECT_TAG_KEY} only "
-            f"once it is active. Activate them there, or deploy with GovernanceScope=ORGANIZATION in "
-            f"{member_of.management_account_id} to have that stack do it. {_how_to_activate(keys)}"
+            f"once it is active. Activate them there, or deploy this stack in {member_of.management_account_id} "
+            "with ActivateCostAllocationTags=true (and GovernanceScope=ORGANIZATION to govern every member "
+            f"account from there) to have it done. {_how_to_activate(keys)}"
         )
         return CostTagCheck(
             tuple(keys),
